@@ -1,22 +1,70 @@
 /**
- * Probe.
+ * A runtime-agnostic client of the Toloka attachments API: list, read and download the files
+ * Tolokers uploaded, over the standard `fetch`.
+ *
+ * - {@linkcode AttachmentsClient.findAttachments}: one page, one request.
+ * - {@linkcode AttachmentsClient.getAttachments} / {@linkcode AttachmentsClient.getAttachmentPages}:
+ *   every match exactly once, lazily, in order of `id` or `created` (ties on `created` and
+ *   microsecond differences included), with the next page prefetched.
+ * - {@linkcode AttachmentsClient.getAttachment}: one attachment's metadata.
+ * - {@linkcode AttachmentsClient.downloadAttachment}: the bytes, streamed.
+ *
+ * Filters and results use the API's own field names (`pool_id`, `created_gte`, `has_more`);
+ * options of this library are camelCase. Requests are retried on 408, 429, 500, 502, 503, 504,
+ * network errors and truncated bodies (honouring `Retry-After`), each method takes an
+ * `AbortSignal`, and failures are a small error family under {@linkcode TolokaError}.
  *
  * @example
  * ```ts
- * import { hello } from "@toloka-edge/attachments";
- * console.log(hello());
+ * import { AttachmentsClient, TolokaApiError } from "@toloka-edge/attachments";
+ * import { TolokaEmulator } from "@toloka-edge/attachments/testing";
+ *
+ * // In production: new AttachmentsClient({ token: Deno.env.get("TOLOKA_TOKEN")! })
+ * const emulator = new TolokaEmulator({ pools: [150] });
+ * const client = new AttachmentsClient({ token: "test-token", fetch: emulator.fetch });
+ *
+ * let total = 0;
+ * for await (const attachment of client.getAttachments({ pool_id: "1" }, { order: "created" })) {
+ *   total++;
+ *   if (total === 1) {
+ *     const download = await client.downloadAttachment(attachment.id);
+ *     await download.body.cancel(); // or stream it to a file
+ *   }
+ * }
+ * console.assert(total === 150);
+ *
+ * try {
+ *   await client.getAttachment("no-such-id");
+ * } catch (error) {
+ *   console.assert(error instanceof TolokaApiError && error.code === "DOES_NOT_EXIST");
+ * }
  * ```
+ *
  * @module
  */
 
-/**
- * Says hello.
- * @example
- * ```ts
- * import { hello } from "@toloka-edge/attachments";
- * hello();
- * ```
- */
-export function hello(): string {
-  return "hi";
-}
+export { AttachmentsClient } from "./src/client.ts";
+export { ENVIRONMENTS } from "./src/environments.ts";
+export {
+  TolokaApiError,
+  type TolokaApiErrorInit,
+  TolokaError,
+  TolokaNetworkError,
+  TolokaResponseError,
+  TolokaTimeoutError,
+} from "./src/errors.ts";
+export type {
+  Attachment,
+  AttachmentDetails,
+  AttachmentDownload,
+  AttachmentFilter,
+  AttachmentOwner,
+  AttachmentPage,
+  ClientOptions,
+  Environment,
+  FindOptions,
+  IterateOptions,
+  Order,
+  RequestOptions,
+  SortKey,
+} from "./src/types.ts";

@@ -1,0 +1,60 @@
+/**
+ * An async iterator that owns an `AbortController`: stopping it early aborts whatever it has in
+ * flight at once.
+ *
+ * An async generator alone cannot do that: its `return()` waits for a pending `next()` to
+ * settle, so a request in flight would run to its end.
+ *
+ * @module
+ */
+
+/**
+ * Wraps a generator factory. The factory runs on the first `next()` (nothing happens before),
+ * with a signal that aborts when the caller's `signal` does or when the iterator is closed by
+ * `return()` (such as a `break` out of `for await`). A `next()` pending at that moment resolves
+ * as done.
+ */
+export function abortableIterator<T>(
+  start: (signal: AbortSignal) => AsyncGenerator<T, void, undefined>,
+  callerSignal: AbortSignal | undefined,
+): AsyncIterableIterator<T> {
+  const controller = new AbortController();
+  const stopped = new Error("The iteration was stopped");
+  let generator: AsyncGenerator<T, void, undefined> | undefined;
+  let closed = false;
+  const done: IteratorReturnResult<undefined> = { done: true, value: undefined };
+
+  const iterator: AsyncIterableIterator<T> = {
+    async next(): Promise<IteratorResult<T>> {
+      if (closed) return done;
+      if (generator === undefined) {
+        const signal = callerSignal === undefined
+          ? controller.signal
+          : AbortSignal.any([callerSignal, controller.signal]);
+        generator = start(signal);
+      }
+      try {
+        const result = await generator.next();
+        if (result.done) closed = true;
+        return result;
+      } catch (error) {
+        closed = true;
+        if (error === stopped) return done;
+        throw error;
+      }
+    },
+    async return(): Promise<IteratorResult<T>> {
+      if (!closed) {
+        closed = true;
+        controller.abort(stopped);
+        // Runs the generator's `finally` blocks (after a pending `next()` has settled).
+        await generator?.return(undefined).catch(() => {});
+      }
+      return done;
+    },
+    [Symbol.asyncIterator](): AsyncIterableIterator<T> {
+      return iterator;
+    },
+  };
+  return iterator;
+}

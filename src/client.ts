@@ -1,0 +1,397 @@
+/**
+ * {@linkcode AttachmentsClient}: lists, reads and downloads Toloka attachments over `fetch`.
+ *
+ * @module
+ */
+
+import { abortableIterator } from "./abortable_iterator.ts";
+import { authorizationHeader, credentialOf, validateToken } from "./auth.ts";
+import { mustBe } from "./describe_value.ts";
+import { toAttachmentDownload } from "./download.ts";
+import { resolveBaseUrl } from "./environments.ts";
+import { applyPage, type Cursor, nextPageQuery, type PagingPlan, START } from "./pagination.ts";
+import {
+  buildListQuery,
+  validateBoolean,
+  validateFilter,
+  validateId,
+  validateOptions,
+  validateOrder,
+  validatePageSize,
+  validateSignal,
+  validateSort,
+} from "./query.ts";
+import { parseAttachment, parseAttachmentPage } from "./schema.ts";
+import { getJson, getStream, type TransportConfig } from "./transport.ts";
+import type {
+  Attachment,
+  AttachmentDownload,
+  AttachmentFilter,
+  AttachmentPage,
+  ClientOptions,
+  FindOptions,
+  IterateOptions,
+  RequestOptions,
+} from "./types.ts";
+
+function nonNegative(option: string, value: unknown, fallback: number, integer = false): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number") throw new TypeError(mustBe(`Option "${option}"`, "a number", value));
+  if (Number.isNaN(value) || value < 0 || (integer && !Number.isInteger(value))) {
+    throw new RangeError(
+      mustBe(`Option "${option}"`, integer ? "a non-negative integer" : "a non-negative number", value),
+    );
+  }
+  return value;
+}
+
+function validateFunction<T>(option: string, value: unknown, fallback: T): T {
+  if (value === undefined) return fallback;
+  if (typeof value !== "function") {
+    throw new TypeError(mustBe(`Option "${option}"`, "a function", value));
+  }
+  return value as T;
+}
+
+/**
+ * A client of the Toloka attachments API: lists, reads and downloads the files Tolokers
+ * uploaded. It runs wherever `fetch` does (Deno, Node, Bun, browsers, Workers).
+ *
+ * Filters and results use the API's field names (`pool_id`, `created_gte`, `has_more`);
+ * options of this library are camelCase. Each request is retried on 408, 429, 5xx gateway and
+ * server errors, network errors and truncated bodies, honouring `Retry-After`; every method takes
+ * an `AbortSignal`. Arguments are checked before anything is sent: a bad one throws a
+ * `TypeError` or `RangeError` naming it.
+ *
+ * @example Iterate over every attachment of a pool
+ * ```ts
+ * import { AttachmentsClient } from "@toloka-edge/attachments";
+ * import { TolokaEmulator } from "@toloka-edge/attachments/testing";
+ *
+ * // In production: new AttachmentsClient({ token: Deno.env.get("TOLOKA_TOKEN")! })
+ * const emulator = new TolokaEmulator({ pools: [250] });
+ * const client = new AttachmentsClient({ token: "test-token", fetch: emulator.fetch });
+ *
+ * let count = 0;
+ * for await (const attachment of client.getAttachments({ pool_id: "1" }, { order: "created" })) {
+ *   console.assert(attachment.created instanceof Date);
+ *   count++;
+ * }
+ * console.assert(count === 250);
+ * ```
+ */
+export class AttachmentsClient {
+  /** The API root this client talks to, such as `https://toloka.dev/api/v1`. */
+  readonly baseUrl: string;
+  // Private fields: the token must not show in `console.log(client)` or `JSON.stringify`.
+  readonly #transport: TransportConfig;
+
+  /**
+   * Creates a client. Nothing is sent until a method is called.
+   *
+   * @param options The token, the environment or API root, and transport settings.
+   * @throws {TypeError} When `token` is missing or empty, or an option has the wrong type.
+   * @throws {RangeError} When a numeric option is out of range.
+   *
+   * @example
+   * ```ts
+   * import { AttachmentsClient } from "@toloka-edge/attachments";
+   *
+   * const client = new AttachmentsClient({ token: "my-oauth-token", environment: "sandbox" });
+   * console.assert(client.baseUrl === "https://sandbox.toloka.dev/api/v1");
+   * ```
+   */
+  constructor(options: ClientOptions) {
+    const checked = validateOptions(options) as Partial<Record<keyof ClientOptions, unknown>>;
+    const token = validateToken(checked.token);
+    this.baseUrl = resolveBaseUrl(checked.environment, checked.baseUrl);
+    const fetch = validateFunction<(request: Request) => Promise<Response>>(
+      "fetch",
+      checked.fetch,
+      (request) => globalThis.fetch(request),
+    );
+    const timeoutMs = nonNegative("timeoutMs", checked.timeoutMs, 10_000);
+    if (timeoutMs === 0) {
+      throw new RangeError(mustBe('Option "timeoutMs"', "a positive number", timeoutMs));
+    }
+    const maxRetryDelayMs = nonNegative("maxRetryDelayMs", checked.maxRetryDelayMs, 30_000);
+    this.#transport = {
+      baseUrl: this.baseUrl,
+      authorization: authorizationHeader(token),
+      secret: credentialOf(token),
+      fetch,
+      timeoutMs,
+      retries: Math.min(nonNegative("retries", checked.retries, 3, true), 100),
+      backoff: {
+        retryDelayMs: Math.min(nonNegative("retryDelayMs", checked.retryDelayMs, 500), 2 ** 31 - 1),
+        maxRetryDelayMs: Math.min(maxRetryDelayMs, 2 ** 31 - 1),
+        random: validateFunction("random", checked.random, Math.random),
+      },
+      now: Date.now,
+    };
+  }
+
+  /**
+   * Lists one page of attachments: a single `GET /attachments` request.
+   *
+   * @param filter Which attachments; `pool_id` or `assignment_id` is required.
+   * @param options `sort` (a key or several), `limit` (1..100; the API's default is 20) and
+   * `signal`.
+   * @returns The page: `items` and `has_more` (whether the page was cut by `limit`).
+   * @throws {TypeError} When the filter or an option has a wrong type, an unknown field, or
+   * neither `pool_id` nor `assignment_id`.
+   * @throws {RangeError} When a value is not allowed (an invalid date, `limit` 0 or 101, an
+   * unknown sort key, an empty string).
+   * @throws {TolokaError} When the request fails: {@linkcode TolokaApiError},
+   * {@linkcode TolokaTimeoutError}, {@linkcode TolokaNetworkError}, {@linkcode TolokaResponseError}.
+   *
+   * @example
+   * ```ts
+   * import { AttachmentsClient } from "@toloka-edge/attachments";
+   * import { TolokaEmulator } from "@toloka-edge/attachments/testing";
+   *
+   * const emulator = new TolokaEmulator({ pools: [30] });
+   * const client = new AttachmentsClient({ token: "test-token", fetch: emulator.fetch });
+   *
+   * const page = await client.findAttachments(
+   *   { pool_id: "1", created_gte: new Date("2000-01-01T00:00:00Z") },
+   *   { sort: ["-created", "-id"], limit: 10 },
+   * );
+   * console.assert(page.items.length === 10 && page.has_more);
+   * ```
+   */
+  async findAttachments(
+    filter: AttachmentFilter,
+    options?: FindOptions,
+  ): Promise<AttachmentPage> {
+    const normalized = validateFilter(filter);
+    const checked = validateOptions(options);
+    const sort = checked.sort === undefined ? undefined : validateSort(checked.sort);
+    const limit = checked.limit === undefined ? undefined : validatePageSize("limit", checked.limit);
+    const signal = validateSignal(checked.signal);
+    const body = await getJson(
+      this.#transport,
+      "/attachments",
+      buildListQuery(normalized, { sort, limit }),
+      signal,
+    );
+    return parseAttachmentPage(body);
+  }
+
+  /**
+   * Iterates over every matching attachment, exactly once each, in the given order, fetching
+   * pages lazily. Built on {@linkcode AttachmentsClient.getAttachmentPages}.
+   *
+   * Nothing is fetched before the first `next()`. Leaving the loop early (`break`, `return`,
+   * an exception) aborts the request in flight and sends no more. With `prefetch` (the default)
+   * the next page is requested as soon as the current one arrives, so a slow consumer and a slow
+   * server overlap; at most one page is held ahead, so memory does not grow with the number of
+   * attachments.
+   *
+   * @param filter Which attachments; `pool_id` or `assignment_id` is required. Its `id_*` and
+   * `created_*` ranges hold on every page.
+   * @param options `order` (`"id"` by default, `"-id"`, `"created"`, `"-created"`: ties on
+   * `created` are ordered by id), `batchSize` (the `limit` of each request, 1..100, default 100),
+   * `prefetch` (default `true`) and `signal`.
+   * @returns An async iterable of attachments.
+   * @throws {TypeError} At once, when the filter or an option is invalid (see
+   * {@linkcode AttachmentsClient.findAttachments}).
+   * @throws {RangeError} At once, when a value is not allowed.
+   * @throws {TolokaError} From the iteration, when a request fails or a page breaks the paging
+   * contract ({@linkcode TolokaResponseError}).
+   *
+   * @example
+   * ```ts
+   * import { AttachmentsClient } from "@toloka-edge/attachments";
+   * import { TolokaEmulator } from "@toloka-edge/attachments/testing";
+   *
+   * const emulator = new TolokaEmulator({ pools: [120] });
+   * const client = new AttachmentsClient({ token: "test-token", fetch: emulator.fetch });
+   *
+   * const newestFirst = [];
+   * for await (const attachment of client.getAttachments({ pool_id: "1" }, { order: "-created" })) {
+   *   newestFirst.push(attachment);
+   *   if (newestFirst.length === 5) break; // aborts the prefetch in flight
+   * }
+   * console.assert(newestFirst[0].created >= newestFirst[4].created);
+   * ```
+   */
+  getAttachments(
+    filter: AttachmentFilter,
+    options?: IterateOptions,
+  ): AsyncIterableIterator<Attachment> {
+    const { plan, prefetch, signal } = this.#iterationPlan(filter, options);
+    return abortableIterator(
+      (merged) => this.#items(this.#pages(plan, prefetch, merged)),
+      signal,
+    );
+  }
+
+  /**
+   * Iterates over every matching attachment page by page: the same listing as
+   * {@linkcode AttachmentsClient.getAttachments}, one `AttachmentPage` per request that brought
+   * something new. Items already yielded are left out of later pages, so the pages together
+   * hold every match exactly once; a page's `has_more` tells whether another request follows.
+   *
+   * @param filter Which attachments; `pool_id` or `assignment_id` is required.
+   * @param options `order`, `batchSize`, `prefetch` and `signal`, as for `getAttachments`.
+   * @returns An async iterable of pages.
+   * @throws {TypeError} At once, when the filter or an option is invalid.
+   * @throws {RangeError} At once, when a value is not allowed.
+   * @throws {TolokaError} From the iteration, when a request fails or a page breaks the paging
+   * contract.
+   *
+   * @example
+   * ```ts
+   * import { AttachmentsClient } from "@toloka-edge/attachments";
+   * import { TolokaEmulator } from "@toloka-edge/attachments/testing";
+   *
+   * const emulator = new TolokaEmulator({ pools: [45] });
+   * const client = new AttachmentsClient({ token: "test-token", fetch: emulator.fetch });
+   *
+   * const sizes = [];
+   * for await (const page of client.getAttachmentPages({ pool_id: "1" }, { batchSize: 20 })) {
+   *   sizes.push(page.items.length);
+   * }
+   * console.assert(sizes.join() === "20,20,5");
+   * ```
+   */
+  getAttachmentPages(
+    filter: AttachmentFilter,
+    options?: IterateOptions,
+  ): AsyncIterableIterator<AttachmentPage> {
+    const { plan, prefetch, signal } = this.#iterationPlan(filter, options);
+    return abortableIterator((merged) => this.#pages(plan, prefetch, merged), signal);
+  }
+
+  /**
+   * Reads the metadata of one attachment: `GET /attachments/{id}`.
+   *
+   * @param id The attachment's id.
+   * @param options `signal`.
+   * @returns The attachment.
+   * @throws {TypeError} When `id` is not a string.
+   * @throws {RangeError} When `id` is empty, `.` or `..`.
+   * @throws {TolokaApiError} With status 404 and code `DOES_NOT_EXIST` for an unknown id; and the
+   * other {@linkcode TolokaError}s when the request fails.
+   *
+   * @example
+   * ```ts
+   * import { AttachmentsClient } from "@toloka-edge/attachments";
+   * import { TolokaEmulator } from "@toloka-edge/attachments/testing";
+   *
+   * const emulator = new TolokaEmulator({ pools: [3] });
+   * const client = new AttachmentsClient({ token: "test-token", fetch: emulator.fetch });
+   *
+   * const id = emulator.attachments[0].id;
+   * const attachment = await client.getAttachment(id);
+   * console.assert(attachment.id === id);
+   * ```
+   */
+  async getAttachment(id: string, options?: RequestOptions): Promise<Attachment> {
+    const checkedId = validateId(id);
+    const signal = validateSignal(validateOptions(options).signal);
+    const body = await getJson(
+      this.#transport,
+      `/attachments/${encodeURIComponent(checkedId)}`,
+      undefined,
+      signal,
+    );
+    return parseAttachment(body);
+  }
+
+  /**
+   * Downloads one attachment: `GET /attachments/{id}/download`, streamed. Resolves as soon as the
+   * response headers arrive; the bytes are read from `body` as they come, never buffered. A failed
+   * request is retried only until the headers arrive; `timeoutMs` covers only that part too, and
+   * the `signal` also cuts the body.
+   *
+   * @param id The attachment's id.
+   * @param options `signal`.
+   * @returns The body stream, `mediaType`, `size` (from `Content-Length`) and `fileName` (from
+   * `Content-Disposition`; untrusted, sanitise before using it as a path).
+   * @throws {TypeError} When `id` is not a string.
+   * @throws {RangeError} When `id` is empty, `.` or `..`.
+   * @throws {TolokaError} When the request fails before the headers arrive.
+   *
+   * @example
+   * ```ts
+   * import { AttachmentsClient } from "@toloka-edge/attachments";
+   * import { TolokaEmulator } from "@toloka-edge/attachments/testing";
+   *
+   * const emulator = new TolokaEmulator({ pools: [3] });
+   * const client = new AttachmentsClient({ token: "test-token", fetch: emulator.fetch });
+   *
+   * const id = emulator.attachments[0].id;
+   * const download = await client.downloadAttachment(id);
+   * const bytes = new Uint8Array(await new Response(download.body).arrayBuffer());
+   * console.assert(bytes.length === emulator.bytesOf(id).length);
+   * ```
+   */
+  async downloadAttachment(id: string, options?: RequestOptions): Promise<AttachmentDownload> {
+    const checkedId = validateId(id);
+    const signal = validateSignal(validateOptions(options).signal);
+    const response = await getStream(
+      this.#transport,
+      `/attachments/${encodeURIComponent(checkedId)}/download`,
+      signal,
+    );
+    return toAttachmentDownload(response, signal);
+  }
+
+  #iterationPlan(
+    filter: unknown,
+    options: unknown,
+  ): { plan: PagingPlan; prefetch: boolean; signal: AbortSignal | undefined } {
+    const normalized = validateFilter(filter);
+    const checked = validateOptions(options);
+    const order = checked.order === undefined ? "id" : validateOrder(checked.order);
+    const batchSize = checked.batchSize === undefined
+      ? 100
+      : validatePageSize("batchSize", checked.batchSize);
+    const prefetch = checked.prefetch === undefined
+      ? true
+      : validateBoolean("prefetch", checked.prefetch);
+    return {
+      plan: { filter: normalized, order, batchSize },
+      prefetch,
+      signal: validateSignal(checked.signal),
+    };
+  }
+
+  async #fetchPage(plan: PagingPlan, cursor: Cursor, signal: AbortSignal): Promise<AttachmentPage> {
+    const body = await getJson(this.#transport, "/attachments", nextPageQuery(plan, cursor), signal);
+    return parseAttachmentPage(body);
+  }
+
+  /** The page loop: one request per step, the next one started early with `prefetch`. */
+  async *#pages(
+    plan: PagingPlan,
+    prefetch: boolean,
+    signal: AbortSignal,
+  ): AsyncGenerator<AttachmentPage, void, undefined> {
+    let cursor: Cursor | null = START;
+    let ahead: Promise<AttachmentPage> | undefined;
+    while (cursor !== null) {
+      const page: AttachmentPage = await (ahead ?? this.#fetchPage(plan, cursor, signal));
+      ahead = undefined;
+      const step = applyPage(plan, cursor, page);
+      cursor = step.next;
+      if (prefetch && cursor !== null) {
+        ahead = this.#fetchPage(plan, cursor, signal);
+        // Its failure is reported when the page is awaited; if the loop stops first, the
+        // iterator's abort ends it and nobody needs to hear about it.
+        ahead.catch(() => {});
+      }
+      if (step.items.length > 0) yield { items: step.items, has_more: cursor !== null };
+    }
+  }
+
+  async *#items(
+    pages: AsyncGenerator<AttachmentPage, void, undefined>,
+  ): AsyncGenerator<Attachment, void, undefined> {
+    for await (const page of pages) {
+      for (const item of page.items) yield item;
+    }
+  }
+}

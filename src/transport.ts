@@ -1,0 +1,264 @@
+/**
+ * The one place that calls `fetch`: builds each attempt's `Request`, applies the per-attempt
+ * timeout and the caller's signal, turns failures into the {@linkcode TolokaError} family, and
+ * retries what a retry can fix.
+ *
+ * - One `Request` object per attempt, so an in-process `(Request) => Promise<Response>` handler
+ *   works as `fetch`; the signal travels on the request.
+ * - Retried: 408, 429, 500, 502, 503, 504, network errors, timeouts, and 2xx JSON bodies that are
+ *   truncated or unparseable. Not retried: 400, 401, 403, 404 and other statuses, and bodies that
+ *   parse but break the schema (checked later, by the caller).
+ * - `Retry-After` is honoured; otherwise capped exponential backoff with jitter.
+ * - Aborting the caller's signal rejects at once with the signal's reason, during a request, while
+ *   reading its body, or during a wait between attempts.
+ * - The token never reaches an error: messages and payloads are scrubbed of it.
+ *
+ * @module
+ */
+
+import { delay, raceAbort } from "./abort.ts";
+import { redact, redactDeep } from "./auth.ts";
+import { type BackoffOptions, parseRetryAfter, RETRYABLE_STATUSES, retryDelay } from "./backoff.ts";
+import {
+  TolokaApiError,
+  type TolokaError,
+  TolokaNetworkError,
+  TolokaResponseError,
+  TolokaTimeoutError,
+} from "./errors.ts";
+
+/** Everything the transport needs, fixed per client. */
+export interface TransportConfig {
+  /** The API root without a trailing slash. */
+  baseUrl: string;
+  /** The `Authorization` header value. */
+  authorization: string;
+  /** The token's secret part, scrubbed from every error. */
+  secret: string;
+  /** Sends one request. */
+  fetch: (request: Request) => Promise<Response>;
+  /** The time limit of one attempt in milliseconds (`Infinity`: none). */
+  timeoutMs: number;
+  /** Retries after the first attempt. */
+  retries: number;
+  /** The backoff between attempts. */
+  backoff: BackoffOptions;
+  /** The clock for `Retry-After` dates. */
+  now: () => number;
+}
+
+/** Reads a successful response; throws {@linkcode UnreadableBody} when a retry may help. */
+type ReadBody<T> = (response: Response, signal: AbortSignal) => Promise<T>;
+
+/** A 2xx body that could not be read as JSON: worth another attempt. */
+class UnreadableBody extends Error {}
+
+type Attempt<T> =
+  | { ok: true; value: T }
+  | { ok: false; error: TolokaError; retryable: boolean; retryAfterMs?: number | undefined };
+
+const STATUS_CODES: Readonly<Record<number, string>> = {
+  400: "VALIDATION_ERROR",
+  401: "AUTHENTICATION_ERROR",
+  403: "ACCESS_DENIED",
+  404: "DOES_NOT_EXIST",
+  409: "CONFLICT_STATE",
+  429: "TOO_MANY_REQUESTS",
+  500: "INTERNAL_ERROR",
+  503: "REMOTE_SERVICE_UNAVAILABLE",
+};
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** A short readable excerpt of a non-JSON error body: tags dropped, whitespace collapsed. */
+function excerpt(text: string): string {
+  const plain = text.replace(/<(script|style)[\s\S]*?<\/\1>/gi, " ").replace(/<[^>]*>/g, " ")
+    .replace(/\s+/g, " ").trim();
+  return plain.length > 200 ? `${plain.slice(0, 200)}...` : plain;
+}
+
+function statusText(response: Response): string {
+  return `${response.status}${response.statusText ? ` ${response.statusText}` : ""}`;
+}
+
+/** Builds the error for a non-2xx answer from its body: Toloka's JSON, a proxy's HTML, or nothing. */
+async function readApiError(
+  config: TransportConfig,
+  response: Response,
+  signal: AbortSignal,
+): Promise<TolokaApiError> {
+  let text = "";
+  try {
+    text = await raceAbort(response.text(), signal);
+  } catch (error) {
+    if (signal.aborted) throw error;
+    // A body that breaks off still leaves a status worth reporting.
+  }
+  let body: Record<string, unknown> | undefined;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)) {
+      body = parsed as Record<string, unknown>;
+    }
+  } catch {
+    // Not JSON: an HTML page from a gateway, or an empty body.
+  }
+  const status = response.status;
+  const code = typeof body?.code === "string" && body.code !== ""
+    ? body.code
+    : STATUS_CODES[status] ?? `HTTP_${status}`;
+  let message: string;
+  if (typeof body?.message === "string" && body.message !== "") {
+    message = body.message;
+  } else if (body !== undefined) {
+    message = `The Toloka API answered ${statusText(response)}`;
+  } else if (text.trim() === "") {
+    message = `The Toloka API answered ${statusText(response)} with an empty body`;
+  } else {
+    message = `The Toloka API answered ${statusText(response)} with a non-JSON body: ${
+      excerpt(text)
+    }`;
+  }
+  const requestId = typeof body?.request_id === "string"
+    ? body.request_id
+    : response.headers.get("x-request-id") ?? undefined;
+  const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), config.now());
+  return new TolokaApiError({
+    status,
+    code: redact(code, config.secret),
+    message: redact(message, config.secret),
+    requestId: requestId === undefined ? undefined : redact(requestId, config.secret),
+    payload: redactDeep(body?.payload ?? null, config.secret),
+    retryAfterMs,
+  });
+}
+
+/** One attempt: a fresh `Request`, its own timeout, the caller's signal. */
+async function attempt<T>(
+  config: TransportConfig,
+  url: string,
+  accept: string,
+  callerSignal: AbortSignal | undefined,
+  read: ReadBody<T>,
+): Promise<Attempt<T>> {
+  const timeout = new AbortController();
+  const signal = callerSignal === undefined
+    ? timeout.signal
+    : AbortSignal.any([callerSignal, timeout.signal]);
+  const timer = Number.isFinite(config.timeoutMs)
+    ? setTimeout(() => timeout.abort(), config.timeoutMs)
+    : undefined;
+  try {
+    const request = new Request(url, {
+      method: "GET",
+      headers: { authorization: config.authorization, accept },
+      signal,
+    });
+    let sent: Promise<Response>;
+    try {
+      sent = config.fetch(request);
+    } catch (error) {
+      sent = Promise.reject(error);
+    }
+    const response = await raceAbort(sent, signal);
+    if (!response.ok) {
+      const error = await readApiError(config, response, signal);
+      return {
+        ok: false,
+        error,
+        retryable: RETRYABLE_STATUSES.has(response.status),
+        retryAfterMs: error.retryAfterMs,
+      };
+    }
+    return { ok: true, value: await read(response, signal) };
+  } catch (error) {
+    if (callerSignal?.aborted) throw callerSignal.reason;
+    if (timeout.signal.aborted) {
+      return { ok: false, error: new TolokaTimeoutError(config.timeoutMs), retryable: true };
+    }
+    if (error instanceof UnreadableBody) {
+      return {
+        ok: false,
+        error: new TolokaResponseError(redact(error.message, config.secret), {
+          cause: error.cause,
+        }),
+        retryable: true,
+      };
+    }
+    return {
+      ok: false,
+      error: new TolokaNetworkError(
+        redact(`The Toloka API could not be reached: ${errorMessage(error)}`, config.secret),
+        error,
+      ),
+      retryable: true,
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Sends a GET with retries; resolves with what `read` makes of the first 2xx answer. */
+async function send<T>(
+  config: TransportConfig,
+  path: string,
+  query: URLSearchParams | undefined,
+  accept: string,
+  signal: AbortSignal | undefined,
+  read: ReadBody<T>,
+): Promise<T> {
+  const search = query?.toString() ?? "";
+  const url = `${config.baseUrl}${path}${search === "" ? "" : `?${search}`}`;
+  for (let retry = 0;; retry++) {
+    signal?.throwIfAborted();
+    const result = await attempt(config, url, accept, signal, read);
+    if (result.ok) return result.value;
+    if (!result.retryable || retry >= config.retries) throw result.error;
+    const wait = retryDelay(retry, result.retryAfterMs, config.backoff);
+    if (wait === undefined) throw result.error;
+    await delay(wait, signal);
+  }
+}
+
+async function readJson(response: Response, signal: AbortSignal): Promise<unknown> {
+  // A connection that breaks mid-body rejects here: a network error, retried.
+  const text = await raceAbort(response.text(), signal);
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new UnreadableBody(
+      `The Toloka API answered ${
+        statusText(response)
+      } with a body that is not valid JSON (truncated?): ${errorMessage(error)}`,
+      { cause: error },
+    );
+  }
+}
+
+function keepResponse(response: Response): Promise<Response> {
+  return Promise.resolve(response);
+}
+
+/** GETs a JSON document (with retries); the body is parsed, not yet checked. */
+export function getJson(
+  config: TransportConfig,
+  path: string,
+  query: URLSearchParams | undefined,
+  signal: AbortSignal | undefined,
+): Promise<unknown> {
+  return send(config, path, query, "application/json", signal, readJson);
+}
+
+/**
+ * GETs a response to stream: resolves as soon as the headers of a 2xx answer arrive. Retries
+ * happen only before that; the timeout covers only that part, the body is not read.
+ */
+export function getStream(
+  config: TransportConfig,
+  path: string,
+  signal: AbortSignal | undefined,
+): Promise<Response> {
+  return send(config, path, undefined, "*/*", signal, keepResponse);
+}

@@ -1,0 +1,25 @@
+/**
+ * Per-request state the router's stages share: the request id, timing and what the log line
+ * reports. Never holds a key or a token.
+ *
+ * @module
+ */
+
+import type { IRequestStrict } from "itty-router";
+
+/** What one request's log line says. */
+export interface EdgeState {
+  id: string;
+  start: number;
+  /** The key's name once authenticated. */
+  key?: string;
+  /** `hit` or `miss` for downloads. */
+  cache?: "hit" | "miss";
+  /** Items written by an export. */
+  exported?: number;
+  /** A log-safe reason when the answer is an error (or an export failed mid-way). */
+  failure?: string;
+}
+
+/** The request as handlers see it: itty's params plus {@link EdgeState}. */
+export type EdgeRequest = IRequestStrict & { edge: EdgeState };

@@ -1,0 +1,23 @@
+/**
+ * The Worker's bindings, as `wrangler.toml` declares them.
+ *
+ * @module
+ */
+
+import type { KvNamespace, RateLimiter } from "./kv.ts";
+
+/** Bindings and vars of the Worker. */
+export interface Env {
+  /** API key records: `key:<sha256 hex>` → JSON. */
+  TOKENS: KvNamespace;
+  /** The upstream API root, ending in `/api/v1`. */
+  TOLOKA_API_URL?: string;
+  /** Comma-separated origins allowed by CORS; empty means no CORS. */
+  CORS_ORIGINS?: string;
+  /** Per-key rate limit (`[[ratelimits]]`). */
+  RATE_LIMITER?: RateLimiter;
+  /** Secret: base64url of 32 random bytes, the AES-GCM key sealing upstream tokens. */
+  TOKEN_SEALING_KEY?: string;
+  /** How long a key lookup is reused in one isolate, in ms (tests shorten it). Default 10000. */
+  KEY_CACHE_TTL_MS?: string;
+}

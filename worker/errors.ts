@@ -1,0 +1,105 @@
+/**
+ * The Worker's errors and the one place that maps any thrown value to Toloka's error body.
+ *
+ * @module
+ */
+
+import {
+  TolokaApiError,
+  TolokaNetworkError,
+  TolokaResponseError,
+  TolokaTimeoutError,
+} from "../mod.ts";
+
+/** Per-field validation detail, as Toloka writes it. */
+export type FieldIssues = Record<string, { code: string; message: string }>;
+
+/** An error the Worker answers with on purpose: status, Toloka code, message, payload. */
+export class EdgeError extends Error {
+  override name = "EdgeError";
+  readonly status: number;
+  readonly code: string;
+  readonly payload: FieldIssues | null;
+  readonly headers: Record<string, string>;
+
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    options: { payload?: FieldIssues; headers?: Record<string, string> } = {},
+  ) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.payload = options.payload ?? null;
+    this.headers = options.headers ?? {};
+  }
+}
+
+/** Builds the JSON response for Toloka's error body. */
+export function errorResponse(error: EdgeError, requestId: string): Response {
+  const body = {
+    request_id: requestId,
+    code: error.code,
+    message: error.message,
+    payload: error.payload,
+  };
+  return new Response(JSON.stringify(body), {
+    status: error.status,
+    headers: { "Content-Type": "application/json; charset=utf-8", ...error.headers },
+  });
+}
+
+/**
+ * Maps anything thrown while handling a request to the {@link EdgeError} the caller sees, plus a
+ * log-safe reason. Upstream failures become 502 (the caller's key is fine; our upstream is not),
+ * and an unexpected exception is a generic 500: its message stays in the log.
+ */
+export function toEdgeError(error: unknown): { error: EdgeError; reason: string } {
+  if (error instanceof EdgeError) return { error, reason: error.code };
+  if (error instanceof TolokaApiError) {
+    const reason = `upstream ${error.status} ${error.code}`;
+    if (error.status === 404) {
+      return { error: new EdgeError(404, "DOES_NOT_EXIST", "Attachment not found"), reason };
+    }
+    if (error.status === 401 || error.status === 403) {
+      return {
+        error: new EdgeError(
+          502,
+          "REMOTE_SERVICE_UNAVAILABLE",
+          "The upstream API rejected this key's Toloka token",
+        ),
+        reason,
+      };
+    }
+    if (error.status === 429) {
+      return {
+        error: new EdgeError(
+          429,
+          "TOO_MANY_REQUESTS",
+          "The upstream API is rate limiting; retry later",
+          {
+            headers: { "Retry-After": "1" },
+          },
+        ),
+        reason,
+      };
+    }
+    return { error: upstreamFailed(`answered ${error.status}`), reason };
+  }
+  if (error instanceof TolokaTimeoutError) {
+    return { error: upstreamFailed("timed out"), reason: "upstream timeout" };
+  }
+  if (error instanceof TolokaNetworkError) {
+    return { error: upstreamFailed("could not be reached"), reason: "upstream network" };
+  }
+  if (error instanceof TolokaResponseError) {
+    return { error: upstreamFailed("sent a malformed response"), reason: "upstream malformed" };
+  }
+  const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return { error: new EdgeError(500, "INTERNAL_ERROR", "Internal error"), reason };
+}
+
+function upstreamFailed(how: string): EdgeError {
+  return new EdgeError(502, "REMOTE_SERVICE_UNAVAILABLE", `The upstream Toloka API ${how}`);
+}

@@ -1,0 +1,82 @@
+/**
+ * The edge Worker: Toloka-compatible attachment listings behind scoped API keys kept in KV.
+ * An itty-router `AutoRouter` whose stages do the cross-cutting work in one place each:
+ * `before` starts the request's state and answers CORS preflights, `catch` maps every error to
+ * Toloka's body, `finally` adds `X-Request-Id` and CORS headers and writes the log line.
+ *
+ * @module
+ */
+
+import { AutoRouter } from "itty-router";
+import type { EdgeRequest } from "./context.ts";
+import { allowedOrigins, corsHeaders, preflight } from "./cors.ts";
+import type { Env } from "./env.ts";
+import { EdgeError, errorResponse, toEdgeError } from "./errors.ts";
+import type { ExecutionContext } from "./kv.ts";
+import {
+  downloadAttachment,
+  exportAttachments,
+  getAttachment,
+  health,
+  listAttachments,
+} from "./routes.ts";
+
+type Args = [Env, ExecutionContext];
+
+function begin(request: EdgeRequest, env: Env): Response | undefined {
+  request.edge = { id: crypto.randomUUID(), start: Date.now() };
+  return preflight(request, allowedOrigins(env.CORS_ORIGINS)) ?? undefined;
+}
+
+function fail(error: unknown, request: EdgeRequest): Response {
+  const { error: edge, reason } = toEdgeError(error);
+  request.edge.failure = reason;
+  return errorResponse(edge, request.edge.id);
+}
+
+function finish(response: Response, request: EdgeRequest, env: Env): Response {
+  // Rebuilt so headers are mutable (a response from the edge cache has immutable headers).
+  const out = new Response(response.body, response);
+  out.headers.set("X-Request-Id", request.edge.id);
+  out.headers.set("X-Content-Type-Options", "nosniff");
+  corsHeaders(request, allowedOrigins(env.CORS_ORIGINS), out.headers);
+  const { id, start, ...rest } = request.edge;
+  console.log(JSON.stringify({
+    request_id: id,
+    method: request.method,
+    route: request.route ?? null,
+    status: out.status,
+    duration_ms: Date.now() - start,
+    ...rest,
+  }));
+  return out;
+}
+
+function notFound(request: EdgeRequest): Response {
+  const method = request.method === "GET" || request.method === "HEAD";
+  const error = method
+    ? new EdgeError(404, "DOES_NOT_EXIST", "No such route")
+    : new EdgeError(405, "METHOD_NOT_ALLOWED", `Method ${request.method} is not allowed`, {
+      headers: { Allow: "GET" },
+    });
+  request.edge.failure = error.code;
+  return errorResponse(error, request.edge.id);
+}
+
+const router = AutoRouter<EdgeRequest, Args>({
+  before: [begin],
+  catch: fail,
+  finally: [finish],
+  missing: notFound,
+});
+
+router
+  .get("/health", health)
+  .get("/api/v1/attachments", listAttachments)
+  .get("/api/v1/attachments.ndjson", exportAttachments("ndjson"))
+  .get("/api/v1/attachments.csv", exportAttachments("csv"))
+  .get("/api/v1/attachments/:id", getAttachment)
+  .get("/api/v1/attachments/:id/download", downloadAttachment);
+
+/** The Worker's entry point. */
+export default { fetch: router.fetch };

@@ -1,0 +1,273 @@
+/**
+ * The route handlers. Each is thin: authenticate, validate, scope, call the core, shape the answer.
+ *
+ * @module
+ */
+
+import { type Attachment, AttachmentsClient } from "../mod.ts";
+import { authenticate, type Caller } from "./auth.ts";
+import { csvAttachment, csvErrorLine, csvHeader } from "./csv.ts";
+import type { Env } from "./env.ts";
+import { EdgeError, toEdgeError } from "./errors.ts";
+import { exportStream } from "./export_stream.ts";
+import type { ExecutionContext } from "./kv.ts";
+import { parseExportQuery, parseListQuery } from "./params.ts";
+import { inScope, scopeFilter } from "./scope.ts";
+import { toWireAttachment as toWire } from "../src/raw_created.ts";
+import type { EdgeRequest } from "./context.ts";
+
+const DEFAULT_UPSTREAM = "https://toloka.dev/api/v1";
+const IMMUTABLE = "max-age=31536000, immutable";
+
+/** `GET /health`: no auth, no upstream. */
+export function health(): Response {
+  return json({ status: "ok" });
+}
+
+/** `GET /api/v1/attachments`: one page, the same parameters and body as upstream. */
+export async function listAttachments(request: EdgeRequest, env: Env): Promise<Response> {
+  const { caller, client } = await begin(request, env);
+  const query = parseListQuery(new URL(request.url).searchParams);
+  const filter = await scopeFilter(caller, query.filter, client, request.signal);
+  if (filter === null) return json({ items: [], has_more: false });
+  const page = await client.findAttachments(filter, { ...query.options, signal: request.signal });
+  const items = page.items.filter((item) => inScope(caller, item)).map(toWire);
+  return json({ items, has_more: page.has_more });
+}
+
+/** `GET /api/v1/attachments/{id}`: one attachment, `404` when out of scope. */
+export async function getAttachment(request: EdgeRequest, env: Env): Promise<Response> {
+  const { caller, client } = await begin(request, env);
+  const item = await visibleAttachment(caller, client, pathId(request), request.signal);
+  return json(toWire(item));
+}
+
+/** `GET /api/v1/attachments.ndjson` and `.csv`: every match, streamed as it pages. */
+export function exportAttachments(format: "ndjson" | "csv") {
+  return async (request: EdgeRequest, env: Env): Promise<Response> => {
+    const { caller, client } = await begin(request, env);
+    const query = parseExportQuery(new URL(request.url).searchParams);
+    const filter = await scopeFilter(caller, query.filter, client, request.signal);
+    const pages = filter === null
+      ? emptyPages()
+      : client.getAttachmentPages(filter, { order: query.order, signal: request.signal })
+        [Symbol.asyncIterator]();
+    const scoped = mapPages(
+      pages,
+      (items) => items.filter((i) => inScope(caller, i)),
+    );
+    const body = exportStream(
+      scoped,
+      format === "csv" ? csvFormat(request) : ndjsonFormat(request),
+      (end) => {
+        request.edge.exported = end.items;
+        if (end.error !== null) request.edge.failure = toEdgeError(end.error).reason;
+      },
+    );
+    return new Response(body, {
+      headers: {
+        "Content-Type": format === "csv"
+          ? "text/csv; charset=utf-8"
+          : "application/x-ndjson; charset=utf-8",
+        "Content-Disposition": `attachment; filename="attachments.${format}"`,
+        "Cache-Control": "no-store",
+      },
+    });
+  };
+}
+
+/**
+ * `GET /api/v1/attachments/{id}/download`: the bytes, streamed. The key is authorised first (its
+ * scope checked against the attachment's pool); only then is the edge cache consulted. Cache
+ * entries are partitioned by upstream account, so one account's key can never read another
+ * account's cached file by guessing its id.
+ */
+export async function downloadAttachment(
+  request: EdgeRequest,
+  env: Env,
+  ctx: ExecutionContext,
+): Promise<Response> {
+  const { caller, client } = await begin(request, env);
+  const id = pathId(request);
+  const cache = edgeCache();
+  const cacheKey = new Request(
+    `https://download-cache.invalid/${await accountTag(caller)}/${encodeURIComponent(id)}`,
+  );
+  const hit = await cache?.match(cacheKey);
+  if (hit && (caller.pools === null || caller.pools.has(hit.headers.get(POOL_HEADER) ?? ""))) {
+    request.edge.cache = "hit";
+    return clientDownload(hit);
+  }
+  await hit?.body?.cancel();
+  const item = await visibleAttachment(caller, client, id, request.signal);
+  const download = await client.downloadAttachment(id, { signal: request.signal });
+  const headers = new Headers({
+    "Content-Type": download.mediaType,
+    "Content-Disposition": contentDisposition(download.fileName ?? item.name ?? id),
+    "Cache-Control": `public, ${IMMUTABLE}`,
+    [POOL_HEADER]: item.details?.pool_id ?? "",
+  });
+  if (download.size !== undefined) headers.set("Content-Length", String(download.size));
+  request.edge.cache = "miss";
+  if (!cache) return clientDownload(new Response(download.body, { headers }));
+  const [forCaller, forCache] = download.body.tee();
+  ctx.waitUntil(cache.put(cacheKey, new Response(forCache, { headers })).catch(() => {}));
+  return clientDownload(new Response(forCaller, { headers }));
+}
+
+// --- helpers ---------------------------------------------------------------------------------
+
+const POOL_HEADER = "X-Edge-Pool-Id";
+
+async function begin(
+  request: EdgeRequest,
+  env: Env,
+): Promise<{ caller: Caller; client: AttachmentsClient }> {
+  const caller = await authenticate(request, env);
+  request.edge.key = caller.name;
+  if (env.RATE_LIMITER) {
+    const { success } = await env.RATE_LIMITER.limit({ key: caller.id });
+    if (!success) {
+      throw new EdgeError(
+        429,
+        "TOO_MANY_REQUESTS",
+        "Too many requests for this API key; retry later",
+        {
+          headers: { "Retry-After": "60" },
+        },
+      );
+    }
+  }
+  const client = new AttachmentsClient({
+    token: caller.upstreamToken,
+    baseUrl: env.TOLOKA_API_URL || DEFAULT_UPSTREAM,
+    fetch: (upstream: Request) => fetch(upstream),
+    retries: 2,
+  });
+  return { caller, client };
+}
+
+async function visibleAttachment(
+  caller: Caller,
+  client: AttachmentsClient,
+  id: string,
+  signal: AbortSignal,
+): Promise<Attachment> {
+  const item = await client.getAttachment(id, { signal });
+  if (!inScope(caller, item)) {
+    throw new EdgeError(404, "DOES_NOT_EXIST", "Attachment not found");
+  }
+  return item;
+}
+
+function pathId(request: EdgeRequest): string {
+  let id: string;
+  try {
+    id = decodeURIComponent(request.params.id ?? "");
+  } catch {
+    id = "";
+  }
+  if (!id || id.length > 200 || /[\u0000-\u001f\u007f/]/.test(id)) {
+    throw new EdgeError(400, "VALIDATION_ERROR", "Invalid attachment id", {
+      payload: { id: { code: "INVALID_FORMAT", message: "Attachment id is malformed" } },
+    });
+  }
+  return id;
+}
+
+function clientDownload(response: Response): Response {
+  const headers = new Headers(response.headers);
+  headers.delete(POOL_HEADER);
+  // The file never changes, but it was authorised for one caller: browsers may keep it, shared
+  // caches may not.
+  headers.set("Cache-Control", `private, ${IMMUTABLE}`);
+  return new Response(response.body, { status: 200, headers });
+}
+
+interface DefaultCache {
+  match(request: Request): Promise<Response | undefined>;
+  put(request: Request, response: Response): Promise<void>;
+}
+
+function edgeCache(): DefaultCache | undefined {
+  return (globalThis as { caches?: { default?: DefaultCache } }).caches?.default;
+}
+
+async function accountTag(caller: Caller): Promise<string> {
+  const digest = await crypto.subtle.digest(
+    "SHA-256",
+    new TextEncoder().encode(caller.upstreamToken),
+  );
+  return Array.from(new Uint8Array(digest).slice(0, 16), (b) => b.toString(16).padStart(2, "0"))
+    .join("");
+}
+
+function contentDisposition(name: string): string {
+  const fallback = name.replace(/[^\x20-\x7e]|["\\]/g, "_") || "download";
+  const encoded = encodeURIComponent(name).replace(
+    /['()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+  return `attachment; filename="${fallback}"; filename*=UTF-8''${encoded}`;
+}
+
+function json(body: unknown, status = 200): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "Content-Type": "application/json; charset=utf-8" },
+  });
+}
+
+async function* emptyPagesGen(): AsyncGenerator<Attachment[]> {}
+function emptyPages(): AsyncIterator<Attachment[]> {
+  return emptyPagesGen();
+}
+
+function mapPages(
+  pages: AsyncIterator<{ items: Attachment[] } | Attachment[]>,
+  pick: (items: Attachment[]) => Attachment[],
+): AsyncIterator<Attachment[]> {
+  return {
+    async next(): Promise<IteratorResult<Attachment[]>> {
+      const next = await pages.next();
+      if (next.done) return { done: true, value: undefined };
+      return {
+        done: false,
+        value: pick(Array.isArray(next.value) ? next.value : next.value.items),
+      };
+    },
+    async return(): Promise<IteratorResult<Attachment[]>> {
+      await pages.return?.();
+      return { done: true, value: undefined };
+    },
+  };
+}
+
+function ndjsonFormat(request: EdgeRequest) {
+  return {
+    header: "",
+    page: (items: readonly Attachment[]): string =>
+      items.map((i) => JSON.stringify(toWire(i)) + "\n").join(""),
+    failure: (error: unknown): string => {
+      const { error: edge } = toEdgeError(error);
+      return JSON.stringify({
+        request_id: request.edge.id,
+        code: edge.code,
+        message: edge.message,
+        payload: null,
+      }) + "\n";
+    },
+  };
+}
+
+function csvFormat(request: EdgeRequest) {
+  return {
+    header: csvHeader(),
+    page: (items: readonly Attachment[]): string =>
+      items.map((i) => csvAttachment(toWire(i))).join(""),
+    failure: (error: unknown): string => {
+      const { error: edge } = toEdgeError(error);
+      return csvErrorLine(edge.code, edge.message, request.edge.id);
+    },
+  };
+}
