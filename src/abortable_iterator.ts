@@ -15,17 +15,17 @@
  * as done.
  */
 export function abortableIterator<T>(
-  start: (signal: AbortSignal) => AsyncGenerator<T, void, undefined>,
+  start: (signal: AbortSignal) => AsyncGenerator<T, undefined, undefined>,
   callerSignal: AbortSignal | undefined,
-): AsyncIterableIterator<T> {
+): AsyncIterableIterator<T, undefined> {
   const controller = new AbortController();
   const stopped = new Error("The iteration was stopped");
-  let generator: AsyncGenerator<T, void, undefined> | undefined;
+  let generator: AsyncGenerator<T, undefined, undefined> | undefined;
   let closed = false;
   const done: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
-  const iterator: AsyncIterableIterator<T> = {
-    async next(): Promise<IteratorResult<T>> {
+  const iterator: AsyncIterableIterator<T, undefined> = {
+    async next(): Promise<IteratorResult<T, undefined>> {
       if (closed) return done;
       if (generator === undefined) {
         const signal = callerSignal === undefined
@@ -43,7 +43,7 @@ export function abortableIterator<T>(
         throw error;
       }
     },
-    async return(): Promise<IteratorResult<T>> {
+    async return(): Promise<IteratorResult<T, undefined>> {
       if (!closed) {
         closed = true;
         controller.abort(stopped);
@@ -52,7 +52,7 @@ export function abortableIterator<T>(
       }
       return done;
     },
-    [Symbol.asyncIterator](): AsyncIterableIterator<T> {
+    [Symbol.asyncIterator](): AsyncIterableIterator<T, undefined> {
       return iterator;
     },
   };

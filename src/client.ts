@@ -219,7 +219,7 @@ export class AttachmentsClient {
   getAttachments(
     filter: AttachmentFilter,
     options?: IterateOptions,
-  ): AsyncIterableIterator<Attachment> {
+  ): AsyncIterableIterator<Attachment, undefined> {
     const { plan, prefetch, signal } = this.#iterationPlan(filter, options);
     return abortableIterator(
       (merged) => this.#items(this.#pages(plan, prefetch, merged)),
@@ -259,7 +259,7 @@ export class AttachmentsClient {
   getAttachmentPages(
     filter: AttachmentFilter,
     options?: IterateOptions,
-  ): AsyncIterableIterator<AttachmentPage> {
+  ): AsyncIterableIterator<AttachmentPage, undefined> {
     const { plan, prefetch, signal } = this.#iterationPlan(filter, options);
     return abortableIterator((merged) => this.#pages(plan, prefetch, merged), signal);
   }
@@ -369,7 +369,7 @@ export class AttachmentsClient {
     plan: PagingPlan,
     prefetch: boolean,
     signal: AbortSignal,
-  ): AsyncGenerator<AttachmentPage, void, undefined> {
+  ): AsyncGenerator<AttachmentPage, undefined, undefined> {
     let cursor: Cursor | null = START;
     let ahead: Promise<AttachmentPage> | undefined;
     while (cursor !== null) {
@@ -388,8 +388,8 @@ export class AttachmentsClient {
   }
 
   async *#items(
-    pages: AsyncGenerator<AttachmentPage, void, undefined>,
-  ): AsyncGenerator<Attachment, void, undefined> {
+    pages: AsyncGenerator<AttachmentPage, undefined, undefined>,
+  ): AsyncGenerator<Attachment, undefined, undefined> {
     for await (const page of pages) {
       for (const item of page.items) yield item;
     }

@@ -111,3 +111,69 @@ export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T)
 export function tick(ms = 0): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/** A sortable key of an API timestamp without offset, independent of the library's parser. */
+export function createdKey(created: string): string {
+  const [seconds = "", fraction = ""] = created.split(".");
+  return `${seconds}.${fraction.padEnd(9, "0")}`;
+}
+
+/** Compares two wire items by the given API sort keys, as the API does. */
+export function compareBy(
+  sort: readonly string[],
+): (a: { id: string; created: string }, b: { id: string; created: string }) => number {
+  return (a, b) => {
+    for (const key of sort) {
+      const field = key.replace(/^-/, "");
+      const direction = key.startsWith("-") ? -1 : 1;
+      const [x, y] = field === "id" ? [a.id, b.id] : [createdKey(a.created), createdKey(b.created)];
+      if (x !== y) return (x < y ? -1 : 1) * direction;
+    }
+    return 0;
+  };
+}
+
+/**
+ * A minimal reference of `GET /attachments` over a fixed list: the id and created ranges,
+ * `sort`, `limit` and `has_more`. Other filters are ignored.
+ */
+export function referenceApi(
+  items: readonly { id: string; created: string }[],
+): (request: Request) => Promise<Response> {
+  return (request) => {
+    const query = new URL(request.url).searchParams;
+    const checks: ((item: { id: string; created: string }) => boolean)[] = [];
+    for (const field of ["id", "created"] as const) {
+      const of = (item: { id: string; created: string }): string =>
+        field === "id" ? item.id : createdKey(item.created);
+      const bound = (name: string): string | null => {
+        const value = query.get(`${field}_${name}`);
+        return value === null ? null : field === "id" ? value : createdKey(value);
+      };
+      const gt = bound("gt"), gte = bound("gte"), lt = bound("lt"), lte = bound("lte");
+      if (gt !== null) checks.push((item) => of(item) > gt);
+      if (gte !== null) checks.push((item) => of(item) >= gte);
+      if (lt !== null) checks.push((item) => of(item) < lt);
+      if (lte !== null) checks.push((item) => of(item) <= lte);
+    }
+    const matching = items.filter((item) => checks.every((check) => check(item)));
+    const sort = query.get("sort");
+    if (sort !== null) matching.sort(compareBy(sort.split(",")));
+    const limit = Number(query.get("limit") ?? 20);
+    return Promise.resolve(
+      json({ items: matching.slice(0, limit), has_more: matching.length > limit }),
+    );
+  };
+}
+
+/** A seeded pseudo-random source (mulberry32). */
+export function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -19,6 +19,8 @@ export interface EdgeState {
   exported?: number;
   /** A log-safe reason when the answer is an error (or an export failed mid-way). */
   failure?: string;
+  /** Set by a streaming export: settles when the stream ends, so the log line can wait for it. */
+  streamed?: Promise<void>;
 }
 
 /** The request as handlers see it: itty's params plus {@link EdgeState}. */

@@ -34,21 +34,31 @@ function fail(error: unknown, request: EdgeRequest): Response {
   return errorResponse(edge, request.edge.id);
 }
 
-function finish(response: Response, request: EdgeRequest, env: Env): Response {
+function finish(
+  response: Response,
+  request: EdgeRequest,
+  env: Env,
+  ctx: ExecutionContext,
+): Response {
   // Rebuilt so headers are mutable (a response from the edge cache has immutable headers).
   const out = new Response(response.body, response);
   out.headers.set("X-Request-Id", request.edge.id);
   out.headers.set("X-Content-Type-Options", "nosniff");
   corsHeaders(request, allowedOrigins(env.CORS_ORIGINS), out.headers);
-  const { id, start, ...rest } = request.edge;
-  console.log(JSON.stringify({
-    request_id: id,
-    method: request.method,
-    route: request.route ?? null,
-    status: out.status,
-    duration_ms: Date.now() - start,
-    ...rest,
-  }));
+  const log = (): void => {
+    const { id, start, streamed: _, ...rest } = request.edge;
+    console.log(JSON.stringify({
+      request_id: id,
+      method: request.method,
+      route: request.route ?? null,
+      status: out.status,
+      duration_ms: Date.now() - start,
+      ...rest,
+    }));
+  };
+  // An export's line waits for its stream to end, so it can say how many items went out.
+  if (request.edge.streamed) ctx.waitUntil(request.edge.streamed.then(log));
+  else log();
   return out;
 }
 

@@ -56,12 +56,15 @@ export function exportAttachments(format: "ndjson" | "csv") {
       pages,
       (items) => items.filter((i) => inScope(caller, i)),
     );
+    let ended!: () => void;
+    request.edge.streamed = new Promise<void>((resolve) => ended = resolve);
     const body = exportStream(
       scoped,
       format === "csv" ? csvFormat(request) : ndjsonFormat(request),
       (end) => {
         request.edge.exported = end.items;
         if (end.error !== null) request.edge.failure = toEdgeError(end.error).reason;
+        ended();
       },
     );
     return new Response(body, {

@@ -56,14 +56,19 @@ export function compareInstants(a: Instant, b: Instant): number {
   return a.sec - b.sec || a.micro - b.micro;
 }
 
-const TWO_DIGITS: readonly string[] = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, "0"));
+const TWO_DIGITS: readonly string[] = Array.from(
+  { length: 100 },
+  (_, i) => String(i).padStart(2, "0"),
+);
 
 /** The proleptic Gregorian date of a day count since 1970-01-01 (inverse of daysFromCivil). */
 function civilFromDays(days: number): [year: number, month: number, day: number] {
   const z = days + 719468;
   const era = Math.floor(z / 146097);
   const doe = z - era * 146097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const yoe = Math.floor(
+    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365,
+  );
   const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
   const mp = Math.floor((5 * doy + 2) / 153);
   const day = doy - Math.floor((153 * mp + 2) / 5) + 1;

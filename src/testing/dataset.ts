@@ -149,7 +149,9 @@ class Generator {
         case "tie":
           for (let i = 0; i < plan.size; i++) {
             const digits = [0, 3, 5, 6][(plan.offset + i) % 4] as number;
-            this.#add(this.#randomFile(details, { sec: start + Math.floor(span / 2), micro: 0 }, digits));
+            this.#add(
+              this.#randomFile(details, { sec: start + Math.floor(span / 2), micro: 0 }, digits),
+            );
           }
           break;
         case "micro": {
@@ -246,7 +248,10 @@ interface Built {
   instant: Instant;
 }
 
-const REQUESTER_INDEX: readonly { index: number; weight: number }[] = REQUESTERS.map((r, index) => ({
+const REQUESTER_INDEX: readonly { index: number; weight: number }[] = REQUESTERS.map((
+  r,
+  index,
+) => ({
   index,
   weight: r.weight,
 }));
@@ -281,7 +286,15 @@ function makeAttachment(
 ): WireAttachment {
   const item: WireAttachment = owner === undefined
     ? { id, attachment_type: ATTACHMENT_TYPE, name, details, created, media_type: mediaType }
-    : { id, attachment_type: ATTACHMENT_TYPE, name, details, owner, created, media_type: mediaType };
+    : {
+      id,
+      attachment_type: ATTACHMENT_TYPE,
+      name,
+      details,
+      owner,
+      created,
+      media_type: mediaType,
+    };
   if (extra !== undefined) Object.assign(item, deepFreeze(structuredClone(extra)));
   return Object.freeze(item);
 }

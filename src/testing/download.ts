@@ -123,4 +123,3 @@ export function contentDisposition(name: string): string {
   }
   return `attachment; filename="${fallback}"; filename*=UTF-8''${encoded}`;
 }
-

@@ -119,10 +119,17 @@ export class TolokaEmulator {
     );
     this.#faults = options.faults === undefined ? undefined : new FaultInjector(options.faults);
     const dataset = buildDataset(options, seed);
-    this.#store = new AttachmentStore(Object.freeze(dataset.attachments), dataset.sec, dataset.micro);
+    this.#store = new AttachmentStore(
+      Object.freeze(dataset.attachments),
+      dataset.sec,
+      dataset.micro,
+      options.attachments !== undefined,
+    );
     this.#sizes = dataset.sizes;
     this.fetch = (input, init) =>
-      this.handle(input instanceof Request && init === undefined ? input : new Request(input, init));
+      this.handle(
+        input instanceof Request && init === undefined ? input : new Request(input, init),
+      );
   }
 
   /**
@@ -359,9 +366,15 @@ export class TolokaEmulator {
     const match = ROUTE.exec(url.pathname);
     if (match === null) return notFound(`No such resource: ${url.pathname}`);
     if (request.method !== "GET") {
-      return errorReply(405, "METHOD_NOT_ALLOWED", `Method ${request.method} is not allowed`, null, {
-        allow: "GET",
-      });
+      return errorReply(
+        405,
+        "METHOD_NOT_ALLOWED",
+        `Method ${request.method} is not allowed`,
+        null,
+        {
+          allow: "GET",
+        },
+      );
     }
     if (!auth.ok) return errorReply(401, "AUTHENTICATION_ERROR", auth.problem ?? "Unauthorized");
     const [, rawId, download] = match;
@@ -410,4 +423,3 @@ export class TolokaEmulator {
     }
   }
 }
-

@@ -57,7 +57,9 @@ export class FaultInjector {
       throw new RangeError(`faults.rate must be between 0 and 1: current value is ${rate}`);
     }
     this.#rate = rate;
-    this.#kinds = (options.kinds ?? FAULT_KINDS).map((kind, i) => checkKind(kind, `faults.kinds[${i}]`));
+    this.#kinds = (options.kinds ?? FAULT_KINDS).map((kind, i) =>
+      checkKind(kind, `faults.kinds[${i}]`)
+    );
     if (rate > 0 && this.#kinds.length === 0) {
       throw new TypeError("faults.kinds must not be empty when faults.rate is above 0");
     }
@@ -81,7 +83,9 @@ export class FaultInjector {
 
   /** The fault of the next request: the next script entry, else a draw against the rate. */
   next(): FaultKind | null {
-    if (this.#scriptAt < this.#script.length) return this.#script[this.#scriptAt++] as FaultKind | null;
+    if (this.#scriptAt < this.#script.length) {
+      return this.#script[this.#scriptAt++] as FaultKind | null;
+    }
     if (this.#rate === 0 || this.#prng.next() >= this.#rate) return null;
     return this.#prng.pick(this.#kinds);
   }

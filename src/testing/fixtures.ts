@@ -84,7 +84,10 @@ export const HOSTILE_NAMES: readonly string[] = [
 
 /** Every fixture file of pool "1" except the `created` runs, in a fixed order. */
 export function fixtureFiles(): FixtureFile[] {
-  const files: FixtureFile[] = HOSTILE_NAMES.map((name) => ({ name, mediaType: mediaTypeOf(name) }));
+  const files: FixtureFile[] = HOSTILE_NAMES.map((name) => ({
+    name,
+    mediaType: mediaTypeOf(name),
+  }));
   files.push(
     { name: "empty.txt", mediaType: "text/plain", size: 0 },
     { name: "empty.bin", mediaType: "application/octet-stream", size: 0 },

@@ -24,7 +24,9 @@ export class PositionSet {
   byId(): Int32Array {
     if (this.#byId === undefined) {
       const ids = this.#store.ids;
-      this.#byId = this.natural.slice().sort((a, b) => (ids[a] as string) < (ids[b] as string) ? -1 : 1);
+      this.#byId = this.natural.slice().sort((a, b) =>
+        (ids[a] as string) < (ids[b] as string) ? -1 : 1
+      );
     }
     return this.#byId;
   }
@@ -59,32 +61,43 @@ export class AttachmentStore {
   readonly sec: Float64Array;
   /** Microseconds of `items[i].created`. */
   readonly micro: Int32Array;
-  readonly #positions: Map<string, number>;
+  #positions: Map<string, number> | undefined;
   #pools: Map<string, PositionSet> | undefined;
   #assignments: Map<string, PositionSet> | undefined;
 
-  /** Indexes the items; throws a `TypeError` on a repeated id. */
-  constructor(items: readonly WireAttachment[], sec: Float64Array, micro: Int32Array) {
+  /**
+   * Indexes the items. With `checkUnique` (hand-made data) a repeated id throws a `TypeError` at
+   * once; generated ids are random UUIDs, so their id map is built on first use instead.
+   */
+  constructor(
+    items: readonly WireAttachment[],
+    sec: Float64Array,
+    micro: Int32Array,
+    checkUnique: boolean,
+  ) {
     this.items = items;
     this.sec = sec;
     this.micro = micro;
-    const ids = new Array<string>(items.length);
-    const positions = new Map<string, number>();
-    for (let i = 0; i < items.length; i++) {
-      const id = (items[i] as WireAttachment).id;
-      if (positions.has(id)) {
-        throw new TypeError(`Attachment ids must be unique: current value "${id}" is repeated`);
-      }
-      positions.set(id, i);
-      ids[i] = id;
-    }
-    this.ids = ids;
-    this.#positions = positions;
+    this.ids = items.map((item) => item.id);
+    if (checkUnique) this.#positionMap();
   }
 
   /** The position of an id, if known. */
   position(id: string): number | undefined {
-    return this.#positions.get(id);
+    return this.#positionMap().get(id);
+  }
+
+  #positionMap(): Map<string, number> {
+    if (this.#positions !== undefined) return this.#positions;
+    const positions = new Map<string, number>();
+    this.ids.forEach((id, i) => {
+      if (positions.has(id)) {
+        throw new TypeError(`Attachment ids must be unique: current value "${id}" is repeated`);
+      }
+      positions.set(id, i);
+    });
+    this.#positions = positions;
+    return positions;
   }
 
   /** The attachments of a pool, if it has any. */
@@ -109,7 +122,9 @@ export class AttachmentStore {
       counts.set(key, (counts.get(key) ?? 0) + 1);
     });
     const arrays = new Map<string, { positions: Int32Array; filled: number }>();
-    for (const [key, count] of counts) arrays.set(key, { positions: new Int32Array(count), filled: 0 });
+    for (const [key, count] of counts) {
+      arrays.set(key, { positions: new Int32Array(count), filled: 0 });
+    }
     keys.forEach((key, i) => {
       const slot = arrays.get(key) as { positions: Int32Array; filled: number };
       slot.positions[slot.filled++] = i;

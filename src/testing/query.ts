@@ -80,13 +80,16 @@ function planWalk(store: AttachmentStore, set: PositionSet, query: ListQuery): W
     );
     return { positions, ...range, forward: !primary.descending };
   }
-  const positions = set.byCreated(secondary?.descending === true);
+  // Walking backwards reverses the tie order too: (created desc, id asc) is (created asc, id desc)
+  // read from the end.
+  const positions = set.byCreated((secondary?.descending === true) !== primary.descending);
   const { sec, micro } = store;
   const range = searchRange(
     positions,
     query.createdLower,
     query.createdUpper,
-    (position, value) => (sec[position] as number) - value.sec || (micro[position] as number) - value.micro,
+    (position, value) =>
+      (sec[position] as number) - value.sec || (micro[position] as number) - value.micro,
   );
   return { positions, ...range, forward: !primary.descending };
 }

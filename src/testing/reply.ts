@@ -3,17 +3,26 @@
  * (a `"truncated"` fault) and downloads stream lazily, erroring when the request is aborted.
  */
 
-import { type FileSpec, fileChunks } from "./download.ts";
+import { fileChunks, type FileSpec } from "./download.ts";
 
 /** A reply with its body in memory (JSON, HTML) or a file to stream. */
 export type Reply =
-  | { kind: "bytes"; status: number; headers: Record<string, string>; body: Uint8Array<ArrayBuffer> }
+  | {
+    kind: "bytes";
+    status: number;
+    headers: Record<string, string>;
+    body: Uint8Array<ArrayBuffer>;
+  }
   | { kind: "file"; status: number; headers: Record<string, string>; file: FileSpec };
 
 const encoder = new TextEncoder();
 
 /** A JSON reply. */
-export function jsonReply(status: number, value: unknown, headers: Record<string, string> = {}): Reply {
+export function jsonReply(
+  status: number,
+  value: unknown,
+  headers: Record<string, string> = {},
+): Reply {
   return {
     kind: "bytes",
     status,
@@ -64,7 +73,11 @@ export function toResponse(reply: Reply, options: ResponseOptions): Response {
 }
 
 /** Streams a file's first `limit` bytes; when that is short of the size, then errors. */
-function fileStream(file: FileSpec, limit: number, signal: AbortSignal): ReadableStream<Uint8Array> {
+function fileStream(
+  file: FileSpec,
+  limit: number,
+  signal: AbortSignal,
+): ReadableStream<Uint8Array> {
   const chunks = fileChunks(file);
   let sent = 0;
   let onAbort: (() => void) | undefined;
@@ -87,8 +100,9 @@ function fileStream(file: FileSpec, limit: number, signal: AbortSignal): Readabl
     pull(controller): void {
       if (sent >= limit) {
         cleanUp();
-        if (limit < file.size) controller.error(connectionError("connection closed before message completed"));
-        else controller.close();
+        if (limit < file.size) {
+          controller.error(connectionError("connection closed before message completed"));
+        } else controller.close();
         return;
       }
       const next = chunks.next();
@@ -112,4 +126,3 @@ export function resetResponse(): Response {
   });
   return new Response(body, { status: 200, headers: { "content-type": "application/json" } });
 }
-
