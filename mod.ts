@@ -16,6 +16,7 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { AttachmentsClient, TolokaApiError } from "@toloka-edge/attachments";
  * import { TolokaEmulator } from "@toloka-edge/attachments/testing";
  *
@@ -31,12 +32,14 @@
  *     await download.body.cancel(); // or stream it to a file
  *   }
  * }
- * console.assert(total === 150);
+ * assert.equal(total, 150);
  *
  * try {
  *   await client.getAttachment("no-such-id");
+ *   assert.fail("expected an error");
  * } catch (error) {
- *   console.assert(error instanceof TolokaApiError && error.code === "DOES_NOT_EXIST");
+ *   assert.ok(error instanceof TolokaApiError);
+ *   assert.equal(error.code, "DOES_NOT_EXIST");
  * }
  * ```
  *

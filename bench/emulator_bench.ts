@@ -1,137 +1,107 @@
 /**
- * Emulator cost per request on a one-million-attachment pool (`pools: [1_000_000]`).
+ * The emulator's own cost per request on a one-million-attachment pool (`pools: [1_000_000]`).
  *
  * Run: deno bench --allow-net=127.0.0.1 bench/emulator_bench.ts
  *
- * Generation and the lazily built, cached indexes are measured once each; the page benchmarks
- * then time `handle()` alone (routing, auth, validation, the indexed query, JSON encoding).
+ * Setup (generation, then the first page of each ordering, which builds and caches its index) is
+ * timed once and printed before the table; each benchmark then times `handle()` alone: routing,
+ * auth, validation, the indexed query and the JSON encoding of the page.
  */
 
-import { TolokaEmulator } from "@toloka-edge/attachments/testing";
+import { TolokaEmulator, type WireAttachment } from "@toloka-edge/attachments/testing";
 
 const SIZE = 1_000_000;
 const AUTH = { Authorization: "OAuth test-token" };
 
-let emulator: TolokaEmulator | undefined;
-function big(): TolokaEmulator {
-  emulator ??= new TolokaEmulator({ pools: [SIZE] });
-  return emulator;
+function request(path: string): Request {
+  return new Request(`http://emulator/api/v1/${path}`, { headers: AUTH });
 }
 
-function request(query: string): Request {
-  return new Request(`http://emulator/api/v1/attachments?${query}`, { headers: AUTH });
-}
-
-async function page(request: Request): Promise<void> {
-  const response = await big().handle(request);
+async function answer(emulator: TolokaEmulator, request: Request): Promise<void> {
+  const response = await emulator.handle(request);
   if (response.status !== 200) throw new Error(`unexpected status ${response.status}`);
   await response.arrayBuffer();
 }
 
-Deno.bench({
-  name: "generate a 1,000,000-attachment pool",
-  group: "setup",
-  n: 1,
-  warmup: 0,
-  fn(): void {
+async function timed(work: () => unknown): Promise<string> {
+  const started = performance.now();
+  await work();
+  return `${(performance.now() - started).toFixed(0)} ms`;
+}
+
+let emulator = new TolokaEmulator({ pools: [0] });
+const setup = {
+  generate: await timed(() => {
     emulator = new TolokaEmulator({ pools: [SIZE] });
-  },
-});
-
-Deno.bench({
-  name: "first sort=id page (builds the id index)",
-  group: "setup",
-  n: 1,
-  warmup: 0,
-  async fn(): Promise<void> {
-    await page(request("pool_id=1&sort=id&limit=100"));
-  },
-});
-
-Deno.bench({
-  name: "first sort=created,id page (builds the (created, id) index)",
-  group: "setup",
-  n: 1,
-  warmup: 0,
-  async fn(): Promise<void> {
-    await page(request("pool_id=1&sort=created,id&limit=100"));
-  },
-});
-
-const middle = (): WireIds => {
-  const items = big().attachments;
-  const item = items[items.length >> 1];
-  if (item === undefined) throw new Error("empty data set");
-  return { id: item.id, created: item.created };
+  }),
+  idIndex: await timed(() => answer(emulator, request("attachments?pool_id=1&sort=id"))),
+  createdIdIndex: await timed(() =>
+    answer(emulator, request("attachments?pool_id=1&sort=created,id"))
+  ),
+  createdMixedIndex: await timed(() =>
+    answer(emulator, request("attachments?pool_id=1&sort=-created,id"))
+  ),
+  idMap: await timed(() => answer(emulator, request(`attachments/${emulator.attachments[0]?.id}`))),
 };
-interface WireIds {
-  id: string;
-  created: string;
+// deno-lint-ignore no-console
+console.log(
+  `setup, ${SIZE} attachments: generate ${setup.generate}; first page building the id index ` +
+    `${setup.idIndex}, the (created, id) index ${setup.createdIdIndex}, the (created, -id) index ` +
+    `${setup.createdMixedIndex}; first lookup by id (builds the id map) ${setup.idMap}`,
+);
+
+const middle = emulator.attachments[SIZE >> 1] as WireAttachment;
+const image = emulator.attachments.find((a) => a.media_type === "image/png") as WireAttachment;
+const id = encodeURIComponent(middle.id);
+const created = middle.created;
+
+const pages: [name: string, path: string][] = [
+  ["sort=id&id_gt=X&limit=100", `attachments?pool_id=1&sort=id&id_gt=${id}&limit=100`],
+  ["sort=-id&id_lt=X&limit=100", `attachments?pool_id=1&sort=-id&id_lt=${id}&limit=100`],
+  [
+    "sort=created,id&created_gte=X&limit=100",
+    `attachments?pool_id=1&sort=created,id&created_gte=${created}&limit=100`,
+  ],
+  [
+    "sort=-created,id&created_lte=X&limit=100",
+    `attachments?pool_id=1&sort=-created,id&created_lte=${created}&limit=100`,
+  ],
+  ["sort=id&id_gt=X (limit 20)", `attachments?pool_id=1&sort=id&id_gt=${id}`],
+  [
+    "tie drain: sort=id&created_gte=c&created_lte=c&id_gt=X",
+    `attachments?pool_id=1&sort=id&created_gte=${created}&created_lte=${created}&id_gt=${id}`,
+  ],
+  ["no sort, limit=100", "attachments?pool_id=1&limit=100"],
+  [
+    `assignment_id=X&sort=created`,
+    `attachments?assignment_id=${middle.details.assignment_id}&sort=created`,
+  ],
+];
+
+for (const [name, path] of pages) {
+  const req = request(path);
+  Deno.bench({
+    name,
+    group: "page",
+    baseline: name.startsWith("sort=id&id_gt=X&"),
+    async fn(): Promise<void> {
+      await answer(emulator, req);
+    },
+  });
 }
 
 Deno.bench({
-  name: "sort=id&id_gt=X&limit=100",
-  group: "page",
-  baseline: true,
-  async fn(b): Promise<void> {
-    const req = request(`pool_id=1&sort=id&id_gt=${middle().id}&limit=100`);
-    b.start();
-    await page(req);
-    b.end();
+  name: "GET /attachments/{id}",
+  group: "one",
+  async fn(): Promise<void> {
+    await answer(emulator, request(`attachments/${id}`));
   },
 });
 
 Deno.bench({
-  name: "sort=-id&id_lt=X&limit=100",
-  group: "page",
-  async fn(b): Promise<void> {
-    const req = request(`pool_id=1&sort=-id&id_lt=${middle().id}&limit=100`);
-    b.start();
-    await page(req);
-    b.end();
-  },
-});
-
-Deno.bench({
-  name: "sort=created,id&created_gte=X&limit=100",
-  group: "page",
-  async fn(b): Promise<void> {
-    const req = request(`pool_id=1&sort=created,id&created_gte=${middle().created}&limit=100`);
-    b.start();
-    await page(req);
-    b.end();
-  },
-});
-
-Deno.bench({
-  name: "sort=-created,id&created_lte=X&limit=100 (mixed directions)",
-  group: "page",
-  async fn(b): Promise<void> {
-    const req = request(`pool_id=1&sort=-created,id&created_lte=${middle().created}&limit=100`);
-    b.start();
-    await page(req);
-    b.end();
-  },
-});
-
-Deno.bench({
-  name: "sort=id&id_gt=X&limit=20",
-  group: "page",
-  async fn(b): Promise<void> {
-    const req = request(`pool_id=1&sort=id&id_gt=${middle().id}`);
-    b.start();
-    await page(req);
-    b.end();
-  },
-});
-
-Deno.bench({
-  name: "no sort, limit=100",
-  group: "page",
-  async fn(b): Promise<void> {
-    const req = request("pool_id=1&limit=100");
-    b.start();
-    await page(req);
-    b.end();
+  name: "download a 48x48 PNG",
+  group: "one",
+  async fn(): Promise<void> {
+    await answer(emulator, request(`attachments/${encodeURIComponent(image.id)}/download`));
   },
 });

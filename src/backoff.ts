@@ -33,7 +33,10 @@ export function backoffDelay(retry: number, options: BackoffOptions): number {
  * Reads a `Retry-After` header: delay-seconds (`"120"`) or an HTTP date, as milliseconds from
  * `nowMs`. A date in the past gives 0. Returns `undefined` for no header or an unreadable one.
  */
-export function parseRetryAfter(value: string | null | undefined, nowMs: number): number | undefined {
+export function parseRetryAfter(
+  value: string | null | undefined,
+  nowMs: number,
+): number | undefined {
   if (value === null || value === undefined) return undefined;
   const text = value.trim();
   if (/^\d+$/.test(text)) return Number(text) * 1000;

@@ -8,6 +8,7 @@ import { abortableIterator } from "./abortable_iterator.ts";
 import { authorizationHeader, credentialOf, validateToken } from "./auth.ts";
 import { mustBe } from "./describe_value.ts";
 import { toAttachmentDownload } from "./download.ts";
+import { itemIterator } from "./item_iterator.ts";
 import { resolveBaseUrl } from "./environments.ts";
 import { applyPage, type Cursor, nextPageQuery, type PagingPlan, START } from "./pagination.ts";
 import {
@@ -36,10 +37,16 @@ import type {
 
 function nonNegative(option: string, value: unknown, fallback: number, integer = false): number {
   if (value === undefined) return fallback;
-  if (typeof value !== "number") throw new TypeError(mustBe(`Option "${option}"`, "a number", value));
+  if (typeof value !== "number") {
+    throw new TypeError(mustBe(`Option "${option}"`, "a number", value));
+  }
   if (Number.isNaN(value) || value < 0 || (integer && !Number.isInteger(value))) {
     throw new RangeError(
-      mustBe(`Option "${option}"`, integer ? "a non-negative integer" : "a non-negative number", value),
+      mustBe(
+        `Option "${option}"`,
+        integer ? "a non-negative integer" : "a non-negative number",
+        value,
+      ),
     );
   }
   return value;
@@ -65,6 +72,7 @@ function validateFunction<T>(option: string, value: unknown, fallback: T): T {
  *
  * @example Iterate over every attachment of a pool
  * ```ts
+ * import assert from "node:assert/strict";
  * import { AttachmentsClient } from "@toloka-edge/attachments";
  * import { TolokaEmulator } from "@toloka-edge/attachments/testing";
  *
@@ -74,10 +82,10 @@ function validateFunction<T>(option: string, value: unknown, fallback: T): T {
  *
  * let count = 0;
  * for await (const attachment of client.getAttachments({ pool_id: "1" }, { order: "created" })) {
- *   console.assert(attachment.created instanceof Date);
+ *   assert.ok(attachment.created instanceof Date);
  *   count++;
  * }
- * console.assert(count === 250);
+ * assert.equal(count, 250);
  * ```
  */
 export class AttachmentsClient {
@@ -95,10 +103,11 @@ export class AttachmentsClient {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { AttachmentsClient } from "@toloka-edge/attachments";
    *
    * const client = new AttachmentsClient({ token: "my-oauth-token", environment: "sandbox" });
-   * console.assert(client.baseUrl === "https://sandbox.toloka.dev/api/v1");
+   * assert.equal(client.baseUrl, "https://sandbox.toloka.dev/api/v1");
    * ```
    */
   constructor(options: ClientOptions) {
@@ -147,6 +156,7 @@ export class AttachmentsClient {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { AttachmentsClient } from "@toloka-edge/attachments";
    * import { TolokaEmulator } from "@toloka-edge/attachments/testing";
    *
@@ -157,7 +167,8 @@ export class AttachmentsClient {
    *   { pool_id: "1", created_gte: new Date("2000-01-01T00:00:00Z") },
    *   { sort: ["-created", "-id"], limit: 10 },
    * );
-   * console.assert(page.items.length === 10 && page.has_more);
+   * assert.equal(page.items.length, 10);
+   * assert.equal(page.has_more, true);
    * ```
    */
   async findAttachments(
@@ -167,7 +178,9 @@ export class AttachmentsClient {
     const normalized = validateFilter(filter);
     const checked = validateOptions(options);
     const sort = checked.sort === undefined ? undefined : validateSort(checked.sort);
-    const limit = checked.limit === undefined ? undefined : validatePageSize("limit", checked.limit);
+    const limit = checked.limit === undefined
+      ? undefined
+      : validatePageSize("limit", checked.limit);
     const signal = validateSignal(checked.signal);
     const body = await getJson(
       this.#transport,
@@ -202,18 +215,19 @@ export class AttachmentsClient {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { AttachmentsClient } from "@toloka-edge/attachments";
    * import { TolokaEmulator } from "@toloka-edge/attachments/testing";
    *
    * const emulator = new TolokaEmulator({ pools: [120] });
    * const client = new AttachmentsClient({ token: "test-token", fetch: emulator.fetch });
    *
-   * const newestFirst = [];
+   * const newestFirst: Date[] = [];
    * for await (const attachment of client.getAttachments({ pool_id: "1" }, { order: "-created" })) {
-   *   newestFirst.push(attachment);
+   *   newestFirst.push(attachment.created);
    *   if (newestFirst.length === 5) break; // aborts the prefetch in flight
    * }
-   * console.assert(newestFirst[0].created >= newestFirst[4].created);
+   * assert.deepEqual(newestFirst, newestFirst.toSorted((a, b) => b.getTime() - a.getTime()));
    * ```
    */
   getAttachments(
@@ -221,9 +235,8 @@ export class AttachmentsClient {
     options?: IterateOptions,
   ): AsyncIterableIterator<Attachment, undefined> {
     const { plan, prefetch, signal } = this.#iterationPlan(filter, options);
-    return abortableIterator(
-      (merged) => this.#items(this.#pages(plan, prefetch, merged)),
-      signal,
+    return itemIterator(
+      abortableIterator((merged) => this.#pages(plan, prefetch, merged), signal),
     );
   }
 
@@ -243,6 +256,7 @@ export class AttachmentsClient {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { AttachmentsClient } from "@toloka-edge/attachments";
    * import { TolokaEmulator } from "@toloka-edge/attachments/testing";
    *
@@ -253,7 +267,7 @@ export class AttachmentsClient {
    * for await (const page of client.getAttachmentPages({ pool_id: "1" }, { batchSize: 20 })) {
    *   sizes.push(page.items.length);
    * }
-   * console.assert(sizes.join() === "20,20,5");
+   * assert.deepEqual(sizes, [20, 20, 5]);
    * ```
    */
   getAttachmentPages(
@@ -277,15 +291,16 @@ export class AttachmentsClient {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { AttachmentsClient } from "@toloka-edge/attachments";
    * import { TolokaEmulator } from "@toloka-edge/attachments/testing";
    *
    * const emulator = new TolokaEmulator({ pools: [3] });
    * const client = new AttachmentsClient({ token: "test-token", fetch: emulator.fetch });
    *
-   * const id = emulator.attachments[0].id;
+   * const id = emulator.attachments[0]!.id;
    * const attachment = await client.getAttachment(id);
-   * console.assert(attachment.id === id);
+   * assert.equal(attachment.id, id);
    * ```
    */
   async getAttachment(id: string, options?: RequestOptions): Promise<Attachment> {
@@ -316,16 +331,17 @@ export class AttachmentsClient {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { AttachmentsClient } from "@toloka-edge/attachments";
    * import { TolokaEmulator } from "@toloka-edge/attachments/testing";
    *
    * const emulator = new TolokaEmulator({ pools: [3] });
    * const client = new AttachmentsClient({ token: "test-token", fetch: emulator.fetch });
    *
-   * const id = emulator.attachments[0].id;
+   * const id = emulator.attachments[0]!.id;
    * const download = await client.downloadAttachment(id);
    * const bytes = new Uint8Array(await new Response(download.body).arrayBuffer());
-   * console.assert(bytes.length === emulator.bytesOf(id).length);
+   * assert.deepEqual(bytes, emulator.bytesOf(id));
    * ```
    */
   async downloadAttachment(id: string, options?: RequestOptions): Promise<AttachmentDownload> {
@@ -360,7 +376,12 @@ export class AttachmentsClient {
   }
 
   async #fetchPage(plan: PagingPlan, cursor: Cursor, signal: AbortSignal): Promise<AttachmentPage> {
-    const body = await getJson(this.#transport, "/attachments", nextPageQuery(plan, cursor), signal);
+    const body = await getJson(
+      this.#transport,
+      "/attachments",
+      nextPageQuery(plan, cursor),
+      signal,
+    );
     return parseAttachmentPage(body);
   }
 
@@ -384,14 +405,6 @@ export class AttachmentsClient {
         ahead.catch(() => {});
       }
       if (step.items.length > 0) yield { items: step.items, has_more: cursor !== null };
-    }
-  }
-
-  async *#items(
-    pages: AsyncGenerator<AttachmentPage, undefined, undefined>,
-  ): AsyncGenerator<Attachment, undefined, undefined> {
-    for await (const page of pages) {
-      for (const item of page.items) yield item;
     }
   }
 }

@@ -12,9 +12,10 @@ import type { Environment } from "./types.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ENVIRONMENTS } from "@toloka-edge/attachments";
  *
- * console.assert(ENVIRONMENTS.sandbox === "https://sandbox.toloka.dev/api/v1");
+ * assert.equal(ENVIRONMENTS.sandbox, "https://sandbox.toloka.dev/api/v1");
  * ```
  */
 export const ENVIRONMENTS: Readonly<Record<Environment, string>> = Object.freeze({

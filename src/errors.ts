@@ -10,10 +10,11 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TolokaApiError, TolokaError } from "@toloka-edge/attachments";
  *
  * const error = new TolokaApiError({ status: 404, code: "DOES_NOT_EXIST", message: "Not found" });
- * console.assert(error instanceof TolokaError);
+ * assert.ok(error instanceof TolokaError);
  * ```
  */
 export class TolokaError extends Error {
@@ -65,6 +66,7 @@ export interface TolokaApiErrorInit {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { AttachmentsClient, TolokaApiError } from "@toloka-edge/attachments";
  * import { TolokaEmulator } from "@toloka-edge/attachments/testing";
  *
@@ -72,9 +74,11 @@ export interface TolokaApiErrorInit {
  * const client = new AttachmentsClient({ token: "test-token", fetch: emulator.fetch });
  * try {
  *   await client.getAttachment("no-such-id");
+ *   assert.fail("expected an error");
  * } catch (error) {
  *   if (!(error instanceof TolokaApiError)) throw error;
- *   console.assert(error.status === 404 && error.code === "DOES_NOT_EXIST");
+ *   assert.equal(error.status, 404);
+ *   assert.equal(error.code, "DOES_NOT_EXIST");
  * }
  * ```
  */
@@ -112,10 +116,11 @@ export class TolokaApiError extends TolokaError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TolokaTimeoutError } from "@toloka-edge/attachments";
  *
  * const error = new TolokaTimeoutError(10_000);
- * console.assert(error.message === "The request timed out after 10000 ms");
+ * assert.equal(error.message, "The request timed out after 10000 ms");
  * ```
  */
 export class TolokaTimeoutError extends TolokaError {
@@ -141,10 +146,11 @@ export class TolokaTimeoutError extends TolokaError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TolokaNetworkError } from "@toloka-edge/attachments";
  *
  * const error = new TolokaNetworkError("Connection reset", new TypeError("reset"));
- * console.assert(error.cause instanceof TypeError);
+ * assert.ok(error.cause instanceof TypeError);
  * ```
  */
 export class TolokaNetworkError extends TolokaError {
@@ -169,10 +175,11 @@ export class TolokaNetworkError extends TolokaError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TolokaResponseError } from "@toloka-edge/attachments";
  *
  * const error = new TolokaResponseError("items[0].id: expected a string", { path: "items[0].id" });
- * console.assert(error.path === "items[0].id");
+ * assert.equal(error.path, "items[0].id");
  * ```
  */
 export class TolokaResponseError extends TolokaError {

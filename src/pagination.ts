@@ -46,7 +46,7 @@
 
 import { TolokaResponseError } from "./errors.ts";
 import { buildListQuery, type NormalizedFilter } from "./query.ts";
-import { rawCreatedOf } from "./raw_created.ts";
+import { createdOf } from "./raw_created.ts";
 import { formatTimestamp, parseTimestamp } from "./timestamps.ts";
 import type { Attachment, AttachmentPage, Order } from "./types.ts";
 
@@ -121,7 +121,12 @@ function callerBound(filter: NormalizedFilter, field: Field, side: Side): Bound 
 }
 
 /** The filter with one side of a field replaced by the tighter of the caller's and `bound`. */
-function narrow(filter: NormalizedFilter, field: Field, side: Side, bound: Bound): NormalizedFilter {
+function narrow(
+  filter: NormalizedFilter,
+  field: Field,
+  side: Side,
+  bound: Bound,
+): NormalizedFilter {
   const merged = tighter(side, callerBound(filter, field, side), bound) ?? bound;
   const next = { ...filter };
   const [exclusive, inclusive] = side === "lower"
@@ -177,7 +182,11 @@ export function nextPageQuery(plan: PagingPlan, cursor: Cursor): URLSearchParams
       const at = { value: cursor.created, key: cursor.key, inclusive: true };
       let narrowed = narrow(filter, "created", "lower", at);
       narrowed = narrow(narrowed, "created", "upper", at);
-      narrowed = narrow(narrowed, "id", side, { value: cursor.id, key: cursor.id, inclusive: false });
+      narrowed = narrow(narrowed, "id", side, {
+        value: cursor.id,
+        key: cursor.id,
+        inclusive: false,
+      });
       return buildListQuery(narrowed, { sort: `${minus}id`, limit });
     }
   }
@@ -198,10 +207,12 @@ interface Position {
 }
 
 function positionOf(item: Attachment): Position {
-  const raw = rawCreatedOf(item) ?? formatTimestamp(item.created) ?? "";
-  const parsed = parseTimestamp(raw);
+  const created = createdOf(item);
+  if (created !== undefined) return { created: created.utc, key: created.key, id: item.id };
+  // An item this library did not parse (only in tests of these functions): its `Date`.
+  const parsed = parseTimestamp(formatTimestamp(item.created) ?? "");
   if (parsed === undefined) {
-    throw new TolokaResponseError(`Attachment ${item.id} has an unreadable "created": ${raw}`);
+    throw new TolokaResponseError(`Attachment ${item.id} has an unreadable "created"`);
   }
   return { created: parsed.utc, key: parsed.key, id: item.id };
 }
@@ -276,7 +287,10 @@ function applyCreatedPage(plan: PagingPlan, cursor: Cursor, page: AttachmentPage
       return { items, next: { phase: "past", created: cursor.created, key: cursor.key } };
     }
     if (last === undefined) throw broken("an empty page with has_more: true");
-    return { items, next: { phase: "ties", created: cursor.created, key: cursor.key, id: last.id } };
+    return {
+      items,
+      next: { phase: "ties", created: cursor.created, key: cursor.key, id: last.id },
+    };
   }
   if (!page.has_more) return { items, next: null };
   if (last === undefined) {
@@ -291,7 +305,11 @@ function applyCreatedPage(plan: PagingPlan, cursor: Cursor, page: AttachmentPage
   }
   // How many yielded items share the last `created` value: a scan would fetch them again.
   let seen = 0;
-  for (let index = positions.length - 1; index >= 0 && positions[index]?.key === last.key; index--) {
+  for (
+    let index = positions.length - 1;
+    index >= 0 && positions[index]?.key === last.key;
+    index--
+  ) {
     seen++;
   }
   if (seen === items.length && cursor.phase === "after" && cursor.key === last.key) {

@@ -119,7 +119,7 @@ export function validateFilter(filter: unknown): NormalizedFilter {
     normalized[field as FilterField] = value;
   }
   if (normalized.pool_id === undefined && normalized.assignment_id === undefined) {
-    throw new TypeError(mustBe('The filter', 'given "pool_id" or "assignment_id"', filter));
+    throw new TypeError(mustBe("The filter", 'given "pool_id" or "assignment_id"', filter));
   }
   return normalized;
 }
@@ -194,7 +194,9 @@ export function validateSignal(value: unknown): AbortSignal | undefined {
 export function validateId(id: unknown): string {
   if (typeof id !== "string") throw new TypeError(mustBe('The attachment "id"', "a string", id));
   if (id === "" || id === "." || id === "..") {
-    throw new RangeError(mustBe('The attachment "id"', 'a non-empty string other than "." and ".."', id));
+    throw new RangeError(
+      mustBe('The attachment "id"', 'a non-empty string other than "." and ".."', id),
+    );
   }
   return id;
 }

@@ -11,7 +11,7 @@
 
 import * as v from "valibot";
 import { TolokaResponseError } from "./errors.ts";
-import { rememberRawCreated } from "./raw_created.ts";
+import { rememberCreated } from "./raw_created.ts";
 import { parseTimestamp } from "./timestamps.ts";
 import type { Attachment, AttachmentPage } from "./types.ts";
 
@@ -50,9 +50,9 @@ type WireAttachment = v.InferOutput<typeof AttachmentSchema>;
 function formatPath(path: readonly v.IssuePathItem[] | undefined, prefix: string): string {
   let text = prefix;
   for (const item of path ?? []) {
-    text += typeof item.key === "number" ? `[${item.key}]` : `${text === "" ? "" : "."}${
-      String(item.key)
-    }`;
+    text += typeof item.key === "number"
+      ? `[${item.key}]`
+      : `${text === "" ? "" : "."}${String(item.key)}`;
   }
   return text === "" ? "(body)" : text;
 }
@@ -66,9 +66,25 @@ function schemaError(
   const problem = issue.received === "undefined"
     ? "is missing"
     : `must be ${issue.expected ?? "valid"}, received ${issue.received}`;
-  return new TolokaResponseError(`The API answered ${what} that breaks its schema: ${path} ${problem}`, {
-    path,
-  });
+  return new TolokaResponseError(
+    `The API answered ${what} that breaks its schema: ${path} ${problem}`,
+    {
+      path,
+    },
+  );
+}
+
+/**
+ * The first issue of a body that failed `v.is` (which is cheaper than `safeParse` on the common,
+ * valid path because it builds no issues).
+ */
+function firstIssue(
+  schema: v.GenericSchema,
+  body: unknown,
+): v.BaseIssue<unknown> {
+  const result = v.safeParse(schema, body, { abortEarly: true });
+  if (result.success) throw new Error("A body failed the schema check but parsed");
+  return result.issues[0];
 }
 
 /** Turns a checked wire item into an `Attachment`: `created` becomes a `Date`, the string is kept. */
@@ -88,7 +104,7 @@ function toAttachment(wire: WireAttachment, what: string, prefix: string): Attac
   // change): it keeps the API's field order, which a proxy re-serialising items preserves.
   const attachment = wire as unknown as Attachment;
   attachment.created = timestamp.date;
-  rememberRawCreated(attachment, raw);
+  rememberCreated(attachment, timestamp);
   return attachment;
 }
 
@@ -98,8 +114,7 @@ function toAttachment(wire: WireAttachment, what: string, prefix: string): Attac
  */
 export function parseAttachmentPage(body: unknown): AttachmentPage {
   const what = "a listing page";
-  const result = v.safeParse(PageSchema, body, { abortEarly: true });
-  if (!result.success) throw schemaError(what, result.issues[0], "");
+  if (!v.is(PageSchema, body)) throw schemaError(what, firstIssue(PageSchema, body), "");
   const input = body as { items: WireAttachment[]; has_more: boolean };
   const items = input.items.map((item, index) => toAttachment(item, what, `items[${index}]`));
   return { items, has_more: input.has_more };
@@ -108,7 +123,8 @@ export function parseAttachmentPage(body: unknown): AttachmentPage {
 /** Checks the body of `GET /attachments/{id}`; the body is taken over, as above. */
 export function parseAttachment(body: unknown): Attachment {
   const what = "an attachment";
-  const result = v.safeParse(AttachmentSchema, body, { abortEarly: true });
-  if (!result.success) throw schemaError(what, result.issues[0], "");
+  if (!v.is(AttachmentSchema, body)) {
+    throw schemaError(what, firstIssue(AttachmentSchema, body), "");
+  }
   return toAttachment(body as WireAttachment, what, "");
 }

@@ -11,6 +11,8 @@
 
 /** A timestamp parsed at full precision. */
 export interface Timestamp {
+  /** The string that was parsed, as given. */
+  text: string;
   /** The instant, truncated to milliseconds. */
   date: Date;
   /**
@@ -64,6 +66,15 @@ export function parseTimestamp(
   }
   const digits = fraction ?? "";
   const millis = Number(digits.slice(0, 3).padEnd(3, "0"));
+  const keyFraction = `.${digits.padEnd(9, "0")}`;
+  if (sign === undefined && zulu === undefined && h !== undefined && year >= 100) {
+    // The API's own format, the hot path of every listing: no offset to apply, so the string
+    // already is the UTC form and no date arithmetic is needed.
+    const utc = text.charCodeAt(10) === 0x54 /* T */ ? text : `${text.slice(0, 10)}T${text.slice(11)}`;
+    const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second, millis));
+    return { text, date, key: utc.slice(0, 19) + keyFraction, utc };
+  }
+  // Date.UTC reads years 0..99 as 1900..1999, so set the year on its own.
   const date = new Date(0);
   date.setUTCFullYear(year, month - 1, day);
   date.setUTCHours(hour, minute - offset, second, millis);
@@ -71,10 +82,12 @@ export function parseTimestamp(
   // Offsets can move the instant out of the four-digit years toISOString writes plainly.
   if (iso.length !== 24) return undefined;
   const seconds = iso.slice(0, 19);
-  const utc = zulu === undefined && sign === undefined && h !== undefined
-    ? text.slice(0, 10) + "T" + text.slice(11)
-    : seconds + (digits === "" ? "" : `.${digits}`);
-  return { date, key: `${seconds}.${digits.padEnd(9, "0")}`, utc };
+  return {
+    text,
+    date,
+    key: seconds + keyFraction,
+    utc: seconds + (digits === "" ? "" : `.${digits}`),
+  };
 }
 
 /** Writes a `Date` as the API reads it: UTC, `YYYY-MM-DDTHH:mm:ss.sss`, no offset. */

@@ -130,7 +130,11 @@ Deno.test("the token appears in no error, even when the server echoes it", async
 Deno.test("the token appears in no network, timeout or response error", async () => {
   // deno-lint-ignore no-explicit-any
   const cases: [string, () => Promise<Response>, new (...args: any[]) => TolokaError][] = [
-    ["network", () => Promise.reject(new TypeError(`connect failed for ${TOKEN}`)), TolokaNetworkError],
+    [
+      "network",
+      () => Promise.reject(new TypeError(`connect failed for ${TOKEN}`)),
+      TolokaNetworkError,
+    ],
     ["response", () => Promise.resolve(new Response(`{"x": "${TOKEN}`)), TolokaResponseError],
     ["timeout", () => new Promise<Response>(() => {}), TolokaTimeoutError],
   ];

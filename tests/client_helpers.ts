@@ -29,7 +29,8 @@ export function scripted(...replies: Reply[]): Script {
   const fetch = async (request: Request): Promise<Response> => {
     const index = requests.length;
     requests.push(request);
-    const reply = replies[index] ?? (typeof replies.at(-1) === "function" ? replies.at(-1) : undefined);
+    const reply = replies[index] ??
+      (typeof replies.at(-1) === "function" ? replies.at(-1) : undefined);
     if (reply === undefined) throw new Error(`Unexpected request #${index}: ${request.url}`);
     if (reply instanceof Response) return reply;
     if (reply instanceof Error) throw reply;

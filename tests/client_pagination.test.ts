@@ -1,9 +1,15 @@
 import assert from "node:assert/strict";
 import { TolokaResponseError } from "../mod.ts";
-import { applyPage, type Cursor, nextPageQuery, type PagingPlan, START } from "../src/pagination.ts";
+import {
+  applyPage,
+  type Cursor,
+  nextPageQuery,
+  type PagingPlan,
+  START,
+} from "../src/pagination.ts";
 import { validateFilter } from "../src/query.ts";
 import { parseAttachmentPage } from "../src/schema.ts";
-import type { Order } from "../src/types.ts";
+import type { AttachmentPage, Order } from "../src/types.ts";
 import {
   clientFor,
   collect,
@@ -25,7 +31,7 @@ function plan(order: Order, batchSize: number, filter: Record<string, unknown> =
   return { order, batchSize, filter: validateFilter({ pool_id: "1", ...filter }) };
 }
 
-function parsed(items: Record<string, unknown>[], hasMore: boolean) {
+function parsed(items: Record<string, unknown>[], hasMore: boolean): AttachmentPage {
   return parseAttachmentPage({ items: structuredClone(items), has_more: hasMore });
 }
 
@@ -44,7 +50,10 @@ Deno.test("nextPageQuery() starts with the caller's filter, sort and limit", () 
 
 Deno.test("nextPageQuery() pages by id_gt ascending and id_lt descending", () => {
   assert.equal(query(plan("id", 5), { phase: "id", id: "m" }), "pool_id=1&id_gt=m&sort=id&limit=5");
-  assert.equal(query(plan("-id", 5), { phase: "id", id: "m" }), "pool_id=1&id_lt=m&sort=-id&limit=5");
+  assert.equal(
+    query(plan("-id", 5), { phase: "id", id: "m" }),
+    "pool_id=1&id_lt=m&sort=-id&limit=5",
+  );
 });
 
 Deno.test("nextPageQuery() merges the cursor with the caller's bound on the same side", () => {
@@ -112,7 +121,10 @@ Deno.test("applyPage() drops the leading items already yielded at the cursor's c
   const step = applyPage(
     p,
     cursor,
-    parsed([wire("a", T), wire("b", `${T}.000000`), wire("c", `${T}.000`), wire("d", `${T}.1`)], true),
+    parsed(
+      [wire("a", T), wire("b", `${T}.000000`), wire("c", `${T}.000`), wire("d", `${T}.1`)],
+      true,
+    ),
   );
   assert.deepEqual(step.items.map((i) => i.id), ["c", "d"]);
   assert.deepEqual(step.next, {
@@ -139,7 +151,12 @@ Deno.test("applyPage() drains ties by id once half a page would be re-fetched", 
     START,
     parsed([wire("a", "2024-01-01T00:00:00.5"), wire("b", T + ".9"), wire("c", T + ".9")], true),
   );
-  assert.deepEqual(step.next, { phase: "ties", created: `${T}.9`, key: createdKey(`${T}.9`), id: "c" });
+  assert.deepEqual(step.next, {
+    phase: "ties",
+    created: `${T}.9`,
+    key: createdKey(`${T}.9`),
+    id: "c",
+  });
   const drained = applyPage(p, step.next!, parsed([wire("d", `${T}.900`)], false));
   assert.deepEqual(drained.items.map((i) => i.id), ["d"]);
   assert.deepEqual(drained.next, { phase: "past", created: `${T}.9`, key: createdKey(`${T}.9`) });
@@ -158,7 +175,8 @@ Deno.test("applyPage() rejects an empty page with has_more: true", () => {
     assert.throws(
       () => applyPage(plan(order, 5), START, parsed([], true)),
       (error: unknown) =>
-        error instanceof TolokaResponseError && /empty page with has_more: true/.test(error.message),
+        error instanceof TolokaResponseError &&
+        /empty page with has_more: true/.test(error.message),
     );
   }
 });
@@ -173,7 +191,10 @@ Deno.test("applyPage() rejects a page that does not move past the cursor", () =>
     /item "c" is not past the last one/,
   );
   const ties: Cursor = { phase: "ties", created: T, key: createdKey(T), id: "b" };
-  assert.throws(() => applyPage(plan("created", 5), ties, parsed([wire("a", T)], true)), TolokaResponseError);
+  assert.throws(
+    () => applyPage(plan("created", 5), ties, parsed([wire("a", T)], true)),
+    TolokaResponseError,
+  );
   const past: Cursor = { phase: "past", created: T, key: createdKey(T) };
   assert.throws(
     () => applyPage(plan("created", 5), past, parsed([wire("z", T)], true)),
@@ -181,22 +202,34 @@ Deno.test("applyPage() rejects a page that does not move past the cursor", () =>
   );
   const after: Cursor = { phase: "after", created: T, key: createdKey(T), id: "b", seen: 1 };
   assert.throws(
-    () => applyPage(plan("created", 5), after, parsed([wire("z", "2023-12-31T23:59:59.999999")], true)),
+    () =>
+      applyPage(plan("created", 5), after, parsed([wire("z", "2023-12-31T23:59:59.999999")], true)),
     /outside the requested created range/,
   );
 });
 
 Deno.test("applyPage() rejects items out of the requested order", () => {
-  assert.throws(() => applyPage(plan("id", 5), START, parsed([wire("b"), wire("a")], false)), /out of order id/);
   assert.throws(
-    () => applyPage(plan("created", 5), START, parsed([wire("a", `${T}.2`), wire("b", `${T}.1`)], false)),
+    () => applyPage(plan("id", 5), START, parsed([wire("b"), wire("a")], false)),
+    /out of order id/,
+  );
+  assert.throws(
+    () =>
+      applyPage(
+        plan("created", 5),
+        START,
+        parsed([wire("a", `${T}.2`), wire("b", `${T}.1`)], false),
+      ),
     /out of order created/,
   );
   assert.throws(
     () => applyPage(plan("-created", 5), START, parsed([wire("a", T), wire("b", T)], false)),
     /out of order -created/,
   );
-  assert.throws(() => applyPage(plan("id", 5), START, parsed([wire("a"), wire("a")], false)), /out of order/);
+  assert.throws(
+    () => applyPage(plan("id", 5), START, parsed([wire("a"), wire("a")], false)),
+    /out of order/,
+  );
 });
 
 // ---- the iterator over a scripted API ----
@@ -218,8 +251,9 @@ Deno.test("getAttachments() sends limit=batchSize and the cursor on every page",
     page([wire("e")], false),
   );
   const client = clientFor(script);
-  const ids = (await collect(client.getAttachments({ pool_id: "1", id_lte: "z" }, { batchSize: 2 })))
-    .map((a) => a.id);
+  const ids =
+    (await collect(client.getAttachments({ pool_id: "1", id_lte: "z" }, { batchSize: 2 })))
+      .map((a) => a.id);
   assert.deepEqual(ids, ["a", "b", "c", "d", "e"]);
   assert.deepEqual(script.requests.map(paramsOf), [
     [["pool_id", "1"], ["id_lte", "z"], ["sort", "id"], ["limit", "2"]],
@@ -231,7 +265,10 @@ Deno.test("getAttachments() sends limit=batchSize and the cursor on every page",
 Deno.test("getAttachments() uses batchSize 100 and order id by default", async () => {
   const script = scripted(page([], false));
   assert.deepEqual(await collect(clientFor(script).getAttachments({ pool_id: "7" })), []);
-  assert.deepEqual(paramsOf(script.requests[0]!), [["pool_id", "7"], ["sort", "id"], ["limit", "100"]]);
+  assert.deepEqual(paramsOf(script.requests[0]!), [["pool_id", "7"], ["sort", "id"], [
+    "limit",
+    "100",
+  ]]);
 });
 
 Deno.test("getAttachmentPages() yields the new items of each page and whether more follow", async () => {
@@ -283,9 +320,12 @@ Deno.test("a page that repeats the last one is a TolokaResponseError, not a loop
   const seen: string[] = [];
   await assert.rejects(
     (async () => {
-      for await (const item of clientFor(script).getAttachments({ pool_id: "1" })) seen.push(item.id);
+      for await (const item of clientFor(script).getAttachments({ pool_id: "1" })) {
+        seen.push(item.id);
+      }
     })(),
-    (error: unknown) => error instanceof TolokaResponseError && /not past the last one/.test(error.message),
+    (error: unknown) =>
+      error instanceof TolokaResponseError && /not past the last one/.test(error.message),
   );
   assert.deepEqual(seen, ["a", "b"]);
   assert.ok(script.requests.length <= 3);
@@ -392,7 +432,9 @@ Deno.test("without prefetch a page is requested only when the consumer asks", as
 Deno.test("aborting the caller's signal mid-iteration rejects with its reason", async () => {
   const controller = new AbortController();
   const script = scripted(page([wire("a")], true), () => new Promise<Response>(() => {}));
-  const iterator = clientFor(script).getAttachments({ pool_id: "1" }, { signal: controller.signal });
+  const iterator = clientFor(script).getAttachments({ pool_id: "1" }, {
+    signal: controller.signal,
+  });
   assert.equal((await iterator.next()).value?.id, "a");
   const pending = iterator.next();
   const reason = new Error("enough");
@@ -422,7 +464,17 @@ interface Item {
 function dataset(seed: number, size: number): Item[] {
   const random = seeded(seed);
   const bases = ["2024-01-01T00:00:00", "2024-01-01T00:00:01", "2024-01-02T10:00:00"];
-  const fractions = ["", ".000", ".000000", ".345", ".345000", ".345001", ".34500", ".5", ".999999"];
+  const fractions = [
+    "",
+    ".000",
+    ".000000",
+    ".345",
+    ".345000",
+    ".345001",
+    ".34500",
+    ".5",
+    ".999999",
+  ];
   const items: Item[] = [];
   const ids = new Set<string>();
   while (items.length < size) {
@@ -445,8 +497,21 @@ const ORDERS: Record<Order, string[]> = {
 
 for (const order of ["id", "-id", "created", "-created"] as const) {
   Deno.test(`getAttachments() in order ${order} yields each item once, against a reference API`, async () => {
-    for (const [seed, size, batchSize] of [[1, 0, 5], [2, 1, 1], [3, 60, 1], [4, 250, 7], [5, 250, 13], [6, 400, 100], [7, 120, 2], [8, 90, 3]] as const) {
-      const items = dataset(seed, size).map((item) => wire(item.id, item.created)) as never as Item[];
+    for (
+      const [seed, size, batchSize] of [
+        [1, 0, 5],
+        [2, 1, 1],
+        [3, 60, 1],
+        [4, 250, 7],
+        [5, 250, 13],
+        [6, 400, 100],
+        [7, 120, 2],
+        [8, 90, 3],
+      ] as const
+    ) {
+      const items = dataset(seed, size).map((item) =>
+        wire(item.id, item.created)
+      ) as never as Item[];
       const script = scripted(referenceApi(items));
       const client = clientFor(script);
       const got = (await collect(client.getAttachments({ pool_id: "1" }, { order, batchSize })))
@@ -476,9 +541,11 @@ Deno.test("getAttachments() keeps the caller's id and created ranges on every pa
       (range.id_lt === undefined || item.id < range.id_lt) &&
       (range.id_lte === undefined || item.id <= range.id_lte) &&
       (range.created_gt === undefined || createdKey(item.created) > createdKey(range.created_gt)) &&
-      (range.created_gte === undefined || createdKey(item.created) >= createdKey(range.created_gte)) &&
+      (range.created_gte === undefined ||
+        createdKey(item.created) >= createdKey(range.created_gte)) &&
       (range.created_lt === undefined || createdKey(item.created) < createdKey(range.created_lt)) &&
-      (range.created_lte === undefined || createdKey(item.created) <= createdKey(range.created_lte));
+      (range.created_lte === undefined ||
+        createdKey(item.created) <= createdKey(range.created_lte));
     for (const order of ["id", "-id", "created", "-created"] as const) {
       const script = scripted(referenceApi(items));
       const got = (await collect(

@@ -33,9 +33,15 @@ Deno.test("the exact created string is kept for each parsed attachment", () => {
   });
   assert.equal(rawCreatedOf(items[0]!), "2020-01-01T00:00:00.345001");
   assert.equal(rawCreatedOf(items[1]!), "2020-01-01T00:00:00");
-  assert.equal(JSON.stringify(toWireAttachment(items[0]!)), JSON.stringify(wire("a", "2020-01-01T00:00:00.345001")));
+  assert.equal(
+    JSON.stringify(toWireAttachment(items[0]!)),
+    JSON.stringify(wire("a", "2020-01-01T00:00:00.345001")),
+  );
   assert.equal(rawCreatedOf({ id: "c", created: new Date(0) }), undefined);
-  assert.equal(toWireAttachment({ id: "c", created: new Date(0) }).created, "1970-01-01T00:00:00.000");
+  assert.equal(
+    toWireAttachment({ id: "c", created: new Date(0) }).created,
+    "1970-01-01T00:00:00.000",
+  );
 });
 
 Deno.test("an attachment without owner, company_id or details is fine", () => {
@@ -75,9 +81,21 @@ const wrongBodies: [string, unknown, string][] = [
   ["a number id", { items: [wire("a"), { ...wire("b"), id: 5 }], has_more: false }, "items[1].id"],
   ["a missing id", { items: [{ created: "2020-01-01T00:00:00" }], has_more: false }, "items[0].id"],
   ["a missing created", { items: [{ id: "a" }], has_more: false }, "items[0].created"],
-  ["an unreadable created", { items: [wire("a", "yesterday")], has_more: false }, "items[0].created"],
-  ["a numeric pool_id", { items: [{ ...wire("a"), details: { pool_id: 1 } }], has_more: false }, "items[0].details.pool_id"],
-  ["a string myself", { items: [{ ...wire("a"), owner: { myself: "yes" } }], has_more: false }, "items[0].owner.myself"],
+  [
+    "an unreadable created",
+    { items: [wire("a", "yesterday")], has_more: false },
+    "items[0].created",
+  ],
+  [
+    "a numeric pool_id",
+    { items: [{ ...wire("a"), details: { pool_id: 1 } }], has_more: false },
+    "items[0].details.pool_id",
+  ],
+  [
+    "a string myself",
+    { items: [{ ...wire("a"), owner: { myself: "yes" } }], has_more: false },
+    "items[0].owner.myself",
+  ],
   ["a null owner", { items: [{ ...wire("a"), owner: null }], has_more: false }, "items[0].owner"],
   ["a string has_more", { items: [], has_more: "false" }, "has_more"],
   ["no items", { has_more: false }, "items"],

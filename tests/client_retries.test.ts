@@ -42,7 +42,7 @@ Deno.test("a truncated 2xx JSON body is retried", async () => {
 
 Deno.test("a body that breaks off mid-stream is retried", async () => {
   const broken = new ReadableStream<Uint8Array>({
-    start(controller) {
+    start(controller): void {
       controller.enqueue(new TextEncoder().encode('{"items": ['));
       controller.error(new TypeError("connection reset"));
     },
@@ -140,7 +140,7 @@ Deno.test("a timeout on the last attempt is a TolokaTimeoutError", async () => {
 
 Deno.test("timeoutMs also covers a body that stalls", async () => {
   const stalled = new ReadableStream<Uint8Array>({
-    start(controller) {
+    start(controller): void {
       controller.enqueue(new TextEncoder().encode('{"items": ['));
     },
   });

@@ -1,10 +1,13 @@
 /**
  * Test harness for the Worker: the real bundled Worker in workerd (Miniflare), real KV, and the
- * Toloka emulator served on loopback as the upstream. One harness per test file.
+ * Toloka emulator served on loopback as the upstream. One harness per test file:
+ * {@link edgeSuite} starts it, runs the file's steps, scans everything the file saw for secrets,
+ * and closes it.
  *
  * @module
  */
 
+import assert from "node:assert/strict";
 import { Miniflare } from "miniflare";
 import { type EmulatorOptions, type EmulatorServer, TolokaEmulator } from "../src/testing/mod.ts";
 import type { KvNamespace } from "../worker/kv.ts";
@@ -13,6 +16,8 @@ import { buildWorker } from "../scripts/build_worker.ts";
 
 /** The upstream token the emulator accepts; keys seal it. */
 export const UPSTREAM_TOKEN = "upstream-secret-token-1c6f0e";
+/** A second upstream account's token, also accepted by the emulator. */
+export const OTHER_ACCOUNT_TOKEN = "other-account-token";
 
 /** Options of {@link startEdge}. */
 export interface EdgeOptions {
@@ -23,6 +28,28 @@ export interface EdgeOptions {
   rateLimit?: number;
   /** `KEY_CACHE_TTL_MS`. */
   keyCacheTtlMs?: number;
+}
+
+/** What {@link Edge.issue} takes. */
+export interface IssueOptions {
+  name?: string;
+  pools?: string[] | null;
+  expiresAt?: Date;
+  now?: Date;
+  upstreamToken?: string;
+  /** Seal under another `TOKEN_SEALING_KEY` than the Worker's. */
+  sealingKey?: string;
+}
+
+/** One answer of the Worker, read to the end. */
+export interface EdgeAnswer {
+  /** The response (its body already read). */
+  response: Response;
+  status: number;
+  headers: Headers;
+  bytes: Uint8Array;
+  /** The body decoded as UTF-8. */
+  text: string;
 }
 
 /** A running edge: Worker + KV + emulator. */
@@ -36,21 +63,26 @@ export interface Edge {
   sealingKey: string;
   /** Every log line the Worker printed. */
   logs: string[];
-  /** Every response body and header block seen through {@link Edge.request}. */
+  /** Every response body and header block seen through {@link Edge.request} and {@link Edge.fetch}. */
   seen: string[];
-  /** Issues a key for the emulator's token (or another upstream token). */
-  issue(options?: {
-    name?: string;
-    pools?: string[] | null;
-    expiresAt?: Date;
-    now?: Date;
-    upstreamToken?: string;
-  }): Promise<{ key: string; record: KeyRecord }>;
-  /** Sends a request to the Worker; records the answer's headers and body for secret scans. */
+  /** Everything that must never appear in {@link Edge.seen} or {@link Edge.logs}. */
+  secrets: Set<string>;
+  /** Issues a key (for the emulator's token unless told otherwise) and remembers its secrets. */
+  issue(options?: IssueOptions): Promise<{ key: string; record: KeyRecord }>;
+  /**
+   * Sends a request to the Worker and reads the whole answer, recording it for the secret scan.
+   * `key` is sent as `Authorization: <scheme> <key>` (scheme `OAuth` unless told).
+   */
   request(
     path: string,
-    init?: RequestInit & { key?: string },
-  ): Promise<{ response: Response; text: string }>;
+    init?: RequestInit & { key?: string; scheme?: string },
+  ): Promise<EdgeAnswer>;
+  /** A `fetch` to hand a client: sends to the Worker, records what comes back. */
+  fetch(request: Request): Promise<Response>;
+  /** The parsed log line of a request id, waiting for it (export lines come when the stream ends). */
+  logLine(requestId: string): Promise<Record<string, unknown>>;
+  /** Asserts that no secret appears in any answer seen or any log line. */
+  assertNoSecrets(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -58,33 +90,63 @@ export interface Edge {
 export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
   const script = await buildWorker();
   const emulator = new TolokaEmulator({
-    tokens: [UPSTREAM_TOKEN, "other-account-token"],
+    tokens: [UPSTREAM_TOKEN, OTHER_ACCOUNT_TOKEN],
     ...options.emulator,
   });
   const upstream = await emulator.serve();
   const sealingKey = randomSealingKey();
   const logs: string[] = [];
-  const mf = new Miniflare({
-    modules: true,
-    scriptPath: script,
-    modulesRoot: script.replace(/\/[^/]+$/, ""),
-    compatibilityDate: "2026-04-26",
-    compatibilityFlags: ["enable_request_signal"],
-    kvNamespaces: ["TOKENS"],
-    ratelimits: { RATE_LIMITER: { simple: { limit: options.rateLimit ?? 100_000, period: 60 } } },
-    bindings: {
-      TOLOKA_API_URL: upstream.baseUrl,
-      TOKEN_SEALING_KEY: sealingKey,
-      CORS_ORIGINS: options.corsOrigins ?? "",
-      KEY_CACHE_TTL_MS: String(options.keyCacheTtlMs ?? 10_000),
-    },
-    structuredWorkerdLogs: true,
-    handleStructuredLogs: ({ message }: { message: string }) => void logs.push(message),
-  });
-  const url = (await mf.ready).toString().replace(/\/$/, "");
+  let mf: Miniflare;
+  let url: string;
+  try {
+    mf = new Miniflare({
+      modules: true,
+      scriptPath: script,
+      modulesRoot: script.replace(/\/[^/]+$/, ""),
+      compatibilityDate: "2026-04-26",
+      compatibilityFlags: ["enable_request_signal"],
+      kvNamespaces: ["TOKENS"],
+      ratelimits: {
+        RATE_LIMITER: { simple: { limit: options.rateLimit ?? 100_000, period: 60 } },
+      },
+      bindings: {
+        TOLOKA_API_URL: upstream.baseUrl,
+        TOKEN_SEALING_KEY: sealingKey,
+        CORS_ORIGINS: options.corsOrigins ?? "",
+        KEY_CACHE_TTL_MS: String(options.keyCacheTtlMs ?? 10_000),
+      },
+      structuredWorkerdLogs: true,
+      handleStructuredLogs: ({ message }: { message: string }) => void logs.push(message),
+    });
+    url = (await mf.ready).toString().replace(/\/$/, "");
+  } catch (error) {
+    await upstream.close();
+    throw error;
+  }
   // Miniflare's .d.ts pulls types it does not ship; the KV it returns has the Workers KV API.
   const kv = await mf.getKVNamespace("TOKENS") as unknown as KvNamespace;
   const seen: string[] = [];
+  const secrets = new Set([UPSTREAM_TOKEN, OTHER_ACCOUNT_TOKEN, sealingKey]);
+
+  const record = (response: Response, bytes: Uint8Array): string => {
+    const text = new TextDecoder().decode(bytes);
+    seen.push([...response.headers].map(([k, v]) => `${k}: ${v}`).join("\n"), text);
+    return text;
+  };
+
+  const logLine = async (requestId: string): Promise<Record<string, unknown>> => {
+    const deadline = Date.now() + 5_000;
+    for (;;) {
+      const lines = logs.filter((line) => line.includes(requestId));
+      if (lines.length > 0) {
+        assert.equal(lines.length, 1, `one log line per request, got ${lines.join("\n")}`);
+        return JSON.parse(lines[0]!);
+      }
+      if (Date.now() > deadline) throw new Error(`No log line for request ${requestId}`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  };
+
   return {
     mf,
     url,
@@ -94,22 +156,49 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
     sealingKey,
     logs,
     seen,
-    issue: (o = {}) =>
-      issueKey(kv, sealingKey, {
+    secrets,
+    async issue(o = {}) {
+      const upstreamToken = o.upstreamToken ?? UPSTREAM_TOKEN;
+      const sealing = o.sealingKey ?? sealingKey;
+      const issued = await issueKey(kv, sealing, {
         name: o.name ?? "test key",
-        upstreamToken: o.upstreamToken ?? UPSTREAM_TOKEN,
+        upstreamToken,
         pools: o.pools === undefined ? ["1"] : o.pools,
         ...(o.expiresAt ? { expiresAt: o.expiresAt } : {}),
         ...(o.now ? { now: o.now } : {}),
-      }),
+      });
+      for (const secret of [issued.key, issued.record.upstream_token, upstreamToken, sealing]) {
+        secrets.add(secret);
+      }
+      return issued;
+    },
     async request(path, init = {}) {
-      const { key, ...rest } = init;
+      const { key, scheme = "OAuth", ...rest } = init;
       const headers = new Headers(rest.headers);
-      if (key !== undefined) headers.set("Authorization", `OAuth ${key}`);
+      if (key !== undefined) headers.set("Authorization", `${scheme} ${key}`);
       const response = await fetch(url + path, { ...rest, headers });
-      const text = await response.text();
-      seen.push([...response.headers].map(([k, v]) => `${k}: ${v}`).join("\n"), text);
-      return { response, text };
+      const bytes = new Uint8Array(await response.arrayBuffer());
+      const text = record(response, bytes);
+      return { response, status: response.status, headers: response.headers, bytes, text };
+    },
+    async fetch(request) {
+      const response = await fetch(request);
+      const copy = response.clone();
+      // Recorded as it streams, without holding the caller up.
+      copy.arrayBuffer().then((body) => record(copy, new Uint8Array(body)), () => {});
+      return response;
+    },
+    logLine,
+    async assertNoSecrets() {
+      // Export and download lines are written when their streams end: let them arrive.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const haystacks = [...seen, ...logs];
+      assert.ok(haystacks.length > 0, "nothing was seen");
+      for (const secret of secrets) {
+        assert.ok(secret.length >= 8, "secrets worth scanning for are long");
+        const leaks = haystacks.filter((text) => text.includes(secret));
+        assert.deepEqual(leaks, [], `a secret (${secret.slice(0, 4)}...) leaked`);
+      }
     },
     async close() {
       await mf.dispose();
@@ -118,11 +207,56 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
   };
 }
 
+/**
+ * One test file's suite: a fresh edge, the file's steps, then a last step that scans every
+ * answer and log line of the file for secrets, then the edge closes (even when a step failed).
+ */
+export function edgeSuite(
+  name: string,
+  options: EdgeOptions,
+  body: (t: Deno.TestContext, edge: Edge) => Promise<void>,
+): void {
+  Deno.test(name, async (t) => {
+    const edge = await startEdge(options);
+    try {
+      await body(t, edge);
+      await t.step(
+        "no response header, body or log line holds a token, a raw key or a sealed token",
+        () => edge.assertNoSecrets(),
+      );
+    } finally {
+      await edge.close();
+    }
+  });
+}
+
 /** A fresh `TOKEN_SEALING_KEY`: base64url of 32 random bytes. */
 export function randomSealingKey(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(32));
-  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_").replace(
-    /=+$/,
-    "",
-  );
+  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_")
+    .replace(/=+$/, "");
+}
+
+/** Toloka's error body, checked for shape: `{request_id, code, message, payload}`. */
+export interface ErrorBody {
+  request_id: string;
+  code: string;
+  message: string;
+  payload: Record<string, { code: string; message: string }> | null;
+}
+
+/**
+ * Asserts an answer is Toloka's error body with `status` and `code`, that its `request_id` is the
+ * `X-Request-Id` header, and returns the body.
+ */
+export function assertError(answer: EdgeAnswer, status: number, code: string): ErrorBody {
+  assert.equal(answer.status, status, `status of ${answer.text}`);
+  assert.match(answer.headers.get("Content-Type") ?? "", /^application\/json/);
+  const body = JSON.parse(answer.text) as ErrorBody;
+  assert.deepEqual(Object.keys(body), ["request_id", "code", "message", "payload"]);
+  assert.equal(body.code, code);
+  assert.equal(typeof body.message, "string");
+  assert.ok(body.message.length > 0);
+  assert.equal(body.request_id, answer.headers.get("X-Request-Id"));
+  return body;
 }

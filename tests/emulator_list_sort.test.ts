@@ -86,7 +86,10 @@ Deno.test("limit accepts 1 and 100", async () => {
 });
 
 Deno.test("has_more is false when the page is exactly full with nothing after it", async () => {
-  assert.deepEqual(await list(emulator, { pool_id: "6", limit: "3" }).then((p) => p.has_more), false);
+  assert.deepEqual(
+    await list(emulator, { pool_id: "6", limit: "3" }).then((p) => p.has_more),
+    false,
+  );
   const page = await list(emulator, { pool_id: "6", limit: "3", sort: "-id" });
   assert.equal(page.items.length, 3);
   assert.equal(page.has_more, false);
@@ -167,7 +170,12 @@ Deno.test("created paging through ties (rest of the tie by id, then created_gt) 
       after = (rest.items[rest.items.length - 1] as WireAttachment).id;
     }
     // ...then everything strictly later.
-    page = await list(emulator, { pool_id: "1", created_gt: last.created, sort: "created,id", limit });
+    page = await list(emulator, {
+      pool_id: "1",
+      created_gt: last.created,
+      sort: "created,id",
+      limit,
+    });
     seen.push(...ids(page.items));
   }
   assert.deepEqual(seen, ids(referenceSort(pool1, "created,id")));
@@ -219,7 +227,9 @@ Deno.test("created filters compare microseconds within one millisecond", async (
 /** The `created` value (as first written) of the run of 150 identical instants in pool "1". */
 function tieRunCreated(): string {
   const counts = new Map<string, number>();
-  for (const a of pool1) counts.set(normalCreated(a.created), (counts.get(normalCreated(a.created)) ?? 0) + 1);
+  for (const a of pool1) {
+    counts.set(normalCreated(a.created), (counts.get(normalCreated(a.created)) ?? 0) + 1);
+  }
   const [instant] = [...counts].find(([, n]) => n >= 150) ?? [];
   assert.ok(instant !== undefined, "pool 1 has a run of 150 ties");
   return instant.slice(0, 19);
@@ -231,3 +241,29 @@ function microBase(): string {
   assert.ok(item !== undefined);
   return item.created.slice(0, 19);
 }
+
+Deno.test("a narrow range on the non-sorted key gives the reference page for every sort", async () => {
+  const byId = referenceSort(pool1, "id");
+  const byCreated = referenceSort(pool1, "created");
+  const narrow: Record<string, string>[] = [
+    { id_gte: (byId[300] as WireAttachment).id, id_lt: (byId[306] as WireAttachment).id },
+    {
+      created_gte: (byCreated[300] as WireAttachment).created,
+      created_lte: (byCreated[305] as WireAttachment).created,
+    },
+    { created_gte: tieRunCreated(), created_lte: tieRunCreated(), id_gt: "8" },
+  ];
+  for (const range of narrow) {
+    const params = { pool_id: "1", ...range };
+    const matching = referenceFilter(emulator.attachments, params);
+    for (const sort of SORTS) {
+      for (const limit of ["2", "100"]) {
+        const page = await list(emulator, { ...params, sort, limit });
+        const expected = referenceSort(matching, sort);
+        const label = `${JSON.stringify(range)} sort=${sort} limit=${limit}`;
+        assert.deepEqual(ids(page.items), ids(expected.slice(0, Number(limit))), label);
+        assert.equal(page.has_more, expected.length > Number(limit), label);
+      }
+    }
+  }
+});

@@ -11,9 +11,12 @@ export function allowedOrigins(setting: string | undefined): Set<string> {
   return new Set((setting ?? "").split(",").map((o) => o.trim()).filter(Boolean));
 }
 
-/** The answer to a preflight (`OPTIONS` with `Access-Control-Request-Method`), or `null`. */
+/**
+ * The answer to a preflight (`OPTIONS`), or `null`. With CORS off there are no preflights:
+ * `OPTIONS` is then a method like any other the Worker does not allow.
+ */
 export function preflight(request: Request, origins: Set<string>): Response | null {
-  if (request.method !== "OPTIONS") return null;
+  if (request.method !== "OPTIONS" || origins.size === 0) return null;
   const origin = request.headers.get("Origin");
   const headers = new Headers({ Vary: "Origin" });
   if (origin !== null && origins.has(origin)) {

@@ -52,8 +52,9 @@ export function errorResponse(error: EdgeError, requestId: string): Response {
 
 /**
  * Maps anything thrown while handling a request to the {@link EdgeError} the caller sees, plus a
- * log-safe reason. Upstream failures become 502 (the caller's key is fine; our upstream is not),
- * and an unexpected exception is a generic 500: its message stays in the log.
+ * log-safe reason. Upstream failures, and an upstream that rejects the key's sealed token, become
+ * 502 (the caller's key is fine; our upstream is not); upstream 403, 404 and 429 keep their
+ * meaning; an unexpected exception is a generic 500: its message stays in the log.
  */
 export function toEdgeError(error: unknown): { error: EdgeError; reason: string } {
   if (error instanceof EdgeError) return { error, reason: error.code };
@@ -62,7 +63,7 @@ export function toEdgeError(error: unknown): { error: EdgeError; reason: string 
     if (error.status === 404) {
       return { error: new EdgeError(404, "DOES_NOT_EXIST", "Attachment not found"), reason };
     }
-    if (error.status === 401 || error.status === 403) {
+    if (error.status === 401) {
       return {
         error: new EdgeError(
           502,
@@ -72,15 +73,27 @@ export function toEdgeError(error: unknown): { error: EdgeError; reason: string 
         reason,
       };
     }
+    // The token is fine but may not see this resource: a lasting answer, not a gateway failure
+    // that clients would retry.
+    if (error.status === 403) {
+      return {
+        error: new EdgeError(
+          403,
+          "ACCESS_DENIED",
+          "The upstream API denied this key's Toloka token access",
+        ),
+        reason,
+      };
+    }
     if (error.status === 429) {
+      // The upstream's own Retry-After when it gave one (whole seconds, at least 1).
+      const seconds = Math.max(1, Math.ceil((error.retryAfterMs ?? 1000) / 1000));
       return {
         error: new EdgeError(
           429,
           "TOO_MANY_REQUESTS",
           "The upstream API is rate limiting; retry later",
-          {
-            headers: { "Retry-After": "1" },
-          },
+          { headers: { "Retry-After": String(seconds) } },
         ),
         reason,
       };

@@ -128,7 +128,14 @@ export async function issueKey(
 ): Promise<{ key: string; record: KeyRecord }> {
   const name = options.name.trim();
   if (!name) throw new TypeError(`Key name must not be empty, current value is "${options.name}"`);
-  if (!options.upstreamToken.trim()) throw new TypeError("Upstream token must not be empty");
+  const token = options.upstreamToken.trim();
+  if (!token) throw new TypeError("Upstream token must not be empty");
+  // The Worker sends it in a header: anything else would fail every request made with the key.
+  if (!/^[\x21-\x7e]+(?: +[\x21-\x7e]+)*$/.test(token)) {
+    throw new TypeError(
+      `Upstream token must hold printable ASCII characters only, current value has ${token.length} characters (not shown)`,
+    );
+  }
   const pools = options.pools === undefined || options.pools === null ? null : [...options.pools];
   if (pools !== null) {
     if (pools.length === 0) {
@@ -157,14 +164,15 @@ export async function issueKey(
     name,
     pools,
     expires_at: expiresAt?.toISOString() ?? null,
-    upstream_token: await sealToken(cryptoKey, options.upstreamToken, kvKey),
+    upstream_token: await sealToken(cryptoKey, token, kvKey),
     created_at: now.toISOString(),
   };
   // KV drops an expired record by itself some time after expiry; the lookup checks expiry anyway.
+  // KV refuses an expiration less than 60 s ahead of the real clock, whatever `now` says.
   const putOptions = expiresAt === null ? undefined : {
     expiration: Math.max(
       Math.ceil(expiresAt.getTime() / 1000),
-      Math.ceil(now.getTime() / 1000) + 60,
+      Math.ceil(Date.now() / 1000) + 60,
     ),
   };
   await kv.put(kvKey, JSON.stringify(record), putOptions);

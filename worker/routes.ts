@@ -57,8 +57,8 @@ export function exportAttachments(format: "ndjson" | "csv") {
       (items) => items.filter((i) => inScope(caller, i)),
     );
     let ended!: () => void;
-    request.edge.streamed = new Promise<void>((resolve) => ended = resolve);
-    const body = exportStream(
+    const streamed = new Promise<void>((resolve) => ended = resolve);
+    const body = await exportStream(
       scoped,
       format === "csv" ? csvFormat(request) : ndjsonFormat(request),
       (end) => {
@@ -66,7 +66,10 @@ export function exportAttachments(format: "ndjson" | "csv") {
         if (end.error !== null) request.edge.failure = toEdgeError(end.error).reason;
         ended();
       },
+      request.signal,
     );
+    // Only now: a first page that fails is answered (and logged) as an error, not a stream.
+    request.edge.streamed = streamed;
     return new Response(body, {
       headers: {
         "Content-Type": format === "csv"
@@ -114,7 +117,12 @@ export async function downloadAttachment(
   request.edge.cache = "miss";
   if (!cache) return clientDownload(new Response(download.body, { headers }));
   const [forCaller, forCache] = download.body.tee();
-  ctx.waitUntil(cache.put(cacheKey, new Response(forCache, { headers })).catch(() => {}));
+  const stored = cache.put(cacheKey, new Response(forCache, { headers })).catch(() => {
+    request.edge.failure = "edge cache write failed";
+  });
+  ctx.waitUntil(stored);
+  // The log line waits for the cache write, so it tells whether later downloads can hit.
+  request.edge.streamed = stored;
   return clientDownload(new Response(forCaller, { headers }));
 }
 
@@ -170,7 +178,7 @@ function pathId(request: EdgeRequest): string {
   } catch {
     id = "";
   }
-  if (!id || id.length > 200 || /[\u0000-\u001f\u007f/]/.test(id)) {
+  if (!id || id === "." || id === ".." || id.length > 200 || /[\u0000-\u001f\u007f/]/.test(id)) {
     throw new EdgeError(400, "VALIDATION_ERROR", "Invalid attachment id", {
       payload: { id: { code: "INVALID_FORMAT", message: "Attachment id is malformed" } },
     });
@@ -184,7 +192,23 @@ function clientDownload(response: Response): Response {
   // The file never changes, but it was authorised for one caller: browsers may keep it, shared
   // caches may not.
   headers.set("Cache-Control", `private, ${IMMUTABLE}`);
-  return new Response(response.body, { status: 200, headers });
+  const length = headers.get("Content-Length");
+  const body = response.body && length !== null && /^\d+$/.test(length)
+    ? withLength(response.body, Number(length))
+    : response.body;
+  return new Response(body, { status: 200, headers });
+}
+
+type FixedLengthStreamClass = new (length: number) => TransformStream<Uint8Array, Uint8Array>;
+
+/**
+ * workerd sends a stream body chunked and drops a `Content-Length` header set by hand, unless the
+ * stream's length is declared with its `FixedLengthStream` (which also errors the body if the
+ * upstream sends fewer or more bytes). Elsewhere the body is passed on as is.
+ */
+function withLength(body: ReadableStream<Uint8Array>, length: number): ReadableStream<Uint8Array> {
+  const Fixed = (globalThis as { FixedLengthStream?: FixedLengthStreamClass }).FixedLengthStream;
+  return Fixed ? body.pipeThrough(new Fixed(length)) : body;
 }
 
 interface DefaultCache {
@@ -207,7 +231,8 @@ async function accountTag(caller: Caller): Promise<string> {
 
 function contentDisposition(name: string): string {
   const fallback = name.replace(/[^\x20-\x7e]|["\\]/g, "_") || "download";
-  const encoded = encodeURIComponent(name).replace(
+  // A lone surrogate (possible in JSON) would make encodeURIComponent throw.
+  const encoded = encodeURIComponent(name.toWellFormed()).replace(
     /['()*]/g,
     (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
   );

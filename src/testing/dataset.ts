@@ -50,6 +50,10 @@ const REQUESTERS: readonly { company?: string; weight: number }[] = [
   { weight: 0.2 },
 ];
 
+const REQUESTER_INDEX: readonly { index: number; weight: number }[] = REQUESTERS.map(
+  (requester, index) => ({ index, weight: requester.weight }),
+);
+
 function pickWeighted<T extends { weight: number }>(prng: Prng, list: readonly T[]): T {
   let r = prng.next();
   for (const entry of list) {
@@ -68,10 +72,10 @@ type Plan =
 
 /** Generates the data set for the given seed and pool sizes. */
 export function generateDataset(seed: number, pools: readonly number[]): Dataset {
-  return new Generator(seedOf(seed), pools).run();
+  return new DatasetGenerator(seedOf(seed), pools).run();
 }
 
-class Generator {
+class DatasetGenerator {
   readonly #prng: Prng;
   readonly #pools: readonly number[];
   readonly #users: string[];
@@ -247,14 +251,6 @@ interface Built {
   item: WireAttachment;
   instant: Instant;
 }
-
-const REQUESTER_INDEX: readonly { index: number; weight: number }[] = REQUESTERS.map((
-  r,
-  index,
-) => ({
-  index,
-  weight: r.weight,
-}));
 
 /** A fraction of a second: whole seconds (35%), milliseconds, tens of µs, or full µs. */
 function randomMicro(prng: Prng): number {

@@ -3,7 +3,7 @@
  * `image/png`, printable text for `text/plain`, random bytes otherwise; plus the download headers.
  */
 
-import { encodePng } from "./png.ts";
+import { encodePng, pngSize } from "./png.ts";
 import { hashString, Prng } from "./random.ts";
 
 /** Everything needed to produce one file's bytes and headers. */
@@ -32,7 +32,7 @@ export function fileSpec(
   const mediaType = item.media_type;
   let size: number;
   if (mediaType === "image/png") {
-    size = pngOf(contentSeed).length;
+    size = pngSize(IMAGE_SIDE, IMAGE_SIDE);
   } else if (forcedSize !== undefined) {
     size = forcedSize;
   } else {

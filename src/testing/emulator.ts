@@ -351,13 +351,14 @@ export class TolokaEmulator {
         await abortableDelay((faults as FaultInjector).delayMs, signal);
         break;
     }
+    const options = { truncated: fault === "truncated", signal };
+    let response: Response;
     try {
-      reply ??= this.#route(request, url, auth);
+      response = toResponse(reply ?? this.#route(request, url, auth), options);
     } catch {
-      // A bug or a bad hand-made attachment: answer like the API's own 500.
-      reply = errorReply(500, "INTERNAL_ERROR", "Internal server error");
+      // A bug, or a hand-made attachment whose media type is no valid header: the API's own 500.
+      response = toResponse(errorReply(500, "INTERNAL_ERROR", "Internal server error"), options);
     }
-    const response = toResponse(reply, { truncated: fault === "truncated", signal });
     entry.status = response.status;
     return response;
   }
@@ -366,15 +367,8 @@ export class TolokaEmulator {
     const match = ROUTE.exec(url.pathname);
     if (match === null) return notFound(`No such resource: ${url.pathname}`);
     if (request.method !== "GET") {
-      return errorReply(
-        405,
-        "METHOD_NOT_ALLOWED",
-        `Method ${request.method} is not allowed`,
-        null,
-        {
-          allow: "GET",
-        },
-      );
+      const message = `Method ${request.method} is not allowed`;
+      return errorReply(405, "METHOD_NOT_ALLOWED", message, null, { allow: "GET" });
     }
     if (!auth.ok) return errorReply(401, "AUTHENTICATION_ERROR", auth.problem ?? "Unauthorized");
     const [, rawId, download] = match;

@@ -32,6 +32,22 @@
  *
  * Find them with `emulator.attachments.filter((a) => a.name === ...)`.
  *
+ * Where the API's documentation is silent, the emulator chooses:
+ * - neither `pool_id` nor `assignment_id`: `VALUE_REQUIRED` on both fields of the payload; a
+ *   parameter given twice: `INVALID_FORMAT`; given empty: `VALUE_REQUIRED`; a `sort` naming a
+ *   key twice: `INVALID_FORMAT`; an unknown pool or assignment: an empty page (200);
+ * - auth schemes are case-insensitive (RFC 9110); auth comes before validation and lookups;
+ * - an unknown path is 404 `DOES_NOT_EXIST` (before anything else); a method other than `GET`
+ *   (`HEAD` too) is 405 `METHOD_NOT_ALLOWED` with `Allow: GET`;
+ * - a fault hits any request, before routing and auth; the log's `status` is 0 for a reset or
+ *   an aborted request;
+ * - served, a `"reset"` sends its headers and then drops the connection, so `fetch` may resolve
+ *   and the body read fail with a `TypeError`; a served wait (latency, `"delay"`) does not see
+ *   the client leave (Deno warns on any use of the request's signal) and ends with its delay or
+ *   at `close()`;
+ * - a page costs O(limit) with `sort` and id or created ranges (indexes per pool and assignment);
+ *   other filters (`name`, `user_id`, owners) are checked while walking.
+ *
  * @example Point a client at the emulator, in process or over loopback
  * ```ts
  * import { TolokaEmulator } from "@toloka-edge/attachments/testing";

@@ -68,6 +68,14 @@ function zlibStored(raw: Uint8Array): Uint8Array {
   return out;
 }
 
+/** The size in bytes of {@linkcode encodePng}'s output for an image of this size. */
+export function pngSize(width: number, height: number): number {
+  const raw = height * (width * 3 + 1);
+  const blocks = Math.max(1, Math.ceil(raw / MAX_STORED_BLOCK));
+  const idat = 2 + blocks * 5 + raw + 4;
+  return SIGNATURE.length + (12 + 13) + (12 + idat) + 12;
+}
+
 /** Encodes `width * height` RGB pixels (row by row, 3 bytes each) as a PNG file. */
 export function encodePng(width: number, height: number, rgb: Uint8Array): Uint8Array {
   const stride = width * 3;

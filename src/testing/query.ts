@@ -1,10 +1,12 @@
 /**
- * Runs a validated list query: picks the smallest position set (assignment, else pool), the
- * ordering the sort asks for, binary-searches the range filters on its primary key, then walks in
- * the requested direction applying the other filters until `limit + 1` matches are found.
+ * Runs a validated list query: picks the smallest position set (assignment, else pool), then the
+ * cheaper of two plans. Usually it walks the ordering the sort asks for from a binary-searched
+ * start, applying the other filters until `limit + 1` matches are found. When the range filters
+ * on the other key (say `created_gte=c&created_lte=c` under `sort=id`, a tie drain) select far
+ * fewer items, it takes that range from the other index instead and sorts just its matches.
  */
 
-import type { Instant } from "./created.ts";
+import { compareInstants, type Instant } from "./created.ts";
 import type { AttachmentStore, PositionSet } from "./index.ts";
 import type { Bound, ListQuery, SortKey } from "./params.ts";
 import type { WireAttachment } from "./types.ts";
@@ -15,7 +17,7 @@ export interface Page {
   has_more: boolean;
 }
 
-/** Answers a list query in O(limit + skipped non-matching items + log n). */
+/** Answers a list query in O(log n + limit + skipped items), or O(k log k) over a range of k. */
 export function runQuery(store: AttachmentStore, query: ListQuery): Page {
   const { pool_id: poolId, assignment_id: assignmentId } = query.filters;
   const set = assignmentId !== undefined
@@ -23,34 +25,88 @@ export function runQuery(store: AttachmentStore, query: ListQuery): Page {
     : store.pool(poolId as string);
   if (set === undefined) return { items: [], has_more: false };
 
-  const walk = planWalk(store, set, query);
   const matches = matcher(store, query);
-  const items: WireAttachment[] = [];
-  const { positions, start, end, forward } = walk;
   const limit = query.limit;
-  if (forward) {
-    for (let i = start; i < end; i++) {
-      const position = positions[i] as number;
-      if (!matches(position)) continue;
-      if (items.length === limit) return { items, has_more: true };
-      items.push(store.items[position] as WireAttachment);
-    }
-  } else {
-    for (let i = end - 1; i >= start; i--) {
-      const position = positions[i] as number;
-      if (!matches(position)) continue;
-      if (items.length === limit) return { items, has_more: true };
-      items.push(store.items[position] as WireAttachment);
-    }
+  if (query.sort === undefined) {
+    return walk(
+      store,
+      { positions: set.natural, start: 0, end: set.natural.length, forward: true },
+      matches,
+      limit,
+    );
+  }
+  const keys = effectiveSort(query.sort);
+  const primary = keys[0] as SortKey;
+  const main = primaryWalk(store, set, query, keys);
+  const hasIdRange = query.idLower.length + query.idUpper.length > 0;
+  const hasCreatedRange = query.createdLower.length + query.createdUpper.length > 0;
+  const other = primary.field === "id"
+    ? (hasCreatedRange ? createdRange(store, set, query, false) : undefined)
+    : (hasIdRange ? idRange(store, set, query) : undefined);
+  const mainSize = main.end - main.start;
+  const otherSize = other === undefined ? Infinity : other.end - other.start;
+  // Walking costs about limit / density = limit * mainSize / otherSize items when the other
+  // range is what filters; sorting the other range costs about otherSize items.
+  if (other !== undefined && otherSize * otherSize < (limit + 1) * mainSize) {
+    return sortRange(store, other, keys, matches, limit);
+  }
+  return walk(store, main, matches, limit);
+}
+
+/** A slice of an ordering of positions. */
+interface Range {
+  positions: Int32Array;
+  start: number;
+  end: number;
+}
+
+/** A range read forwards or backwards. */
+interface Walk extends Range {
+  forward: boolean;
+}
+
+function walk(
+  store: AttachmentStore,
+  { positions, start, end, forward }: Walk,
+  matches: (position: number) => boolean,
+  limit: number,
+): Page {
+  const items: WireAttachment[] = [];
+  const step = forward ? 1 : -1;
+  for (let i = forward ? start : end - 1; forward ? i < end : i >= start; i += step) {
+    const position = positions[i] as number;
+    if (!matches(position)) continue;
+    if (items.length === limit) return { items, has_more: true };
+    items.push(store.items[position] as WireAttachment);
   }
   return { items, has_more: false };
 }
 
-interface Walk {
-  positions: Int32Array;
-  start: number;
-  end: number;
-  forward: boolean;
+/** Collects every match of a range, sorts them in the requested order and cuts the page. */
+function sortRange(
+  store: AttachmentStore,
+  { positions, start, end }: Range,
+  keys: readonly SortKey[],
+  matches: (position: number) => boolean,
+  limit: number,
+): Page {
+  const found: number[] = [];
+  for (let i = start; i < end; i++) {
+    const position = positions[i] as number;
+    if (matches(position)) found.push(position);
+  }
+  const { ids, sec, micro } = store;
+  found.sort((a, b) => {
+    for (const key of keys) {
+      const order = key.field === "id"
+        ? compareStrings(ids[a] as string, ids[b] as string)
+        : (sec[a] as number) - (sec[b] as number) || (micro[a] as number) - (micro[b] as number);
+      if (order !== 0) return key.descending ? -order : order;
+    }
+    return 0;
+  });
+  const items = found.slice(0, limit).map((position) => store.items[position] as WireAttachment);
+  return { items, has_more: found.length > limit };
 }
 
 /** Keys up to the first `id` (it is unique, so later keys never matter), ties broken by id asc. */
@@ -64,25 +120,47 @@ export function effectiveSort(sort: readonly SortKey[]): SortKey[] {
   return keys;
 }
 
-function planWalk(store: AttachmentStore, set: PositionSet, query: ListQuery): Walk {
-  if (query.sort === undefined) {
-    return { positions: set.natural, start: 0, end: set.natural.length, forward: true };
-  }
-  const [primary, secondary] = effectiveSort(query.sort) as [SortKey, SortKey | undefined];
+/** The ordering the sort asks for, cut to the range filters on its first key. */
+function primaryWalk(
+  store: AttachmentStore,
+  set: PositionSet,
+  query: ListQuery,
+  keys: readonly SortKey[],
+): Walk {
+  const [primary, secondary] = keys as [SortKey, SortKey | undefined];
   if (primary.field === "id") {
-    const positions = set.byId();
-    const ids = store.ids;
-    const range = searchRange(
-      positions,
-      query.idLower,
-      query.idUpper,
-      (position, value) => compareStrings(ids[position] as string, value),
-    );
-    return { positions, ...range, forward: !primary.descending };
+    return { ...idRange(store, set, query), forward: !primary.descending };
   }
   // Walking backwards reverses the tie order too: (created desc, id asc) is (created asc, id desc)
   // read from the end.
-  const positions = set.byCreated((secondary?.descending === true) !== primary.descending);
+  const idDescending = (secondary?.descending === true) !== primary.descending;
+  return {
+    ...createdRange(store, set, query, idDescending),
+    forward: !primary.descending,
+  };
+}
+
+/** The id-ordered positions within the id range filters. */
+function idRange(store: AttachmentStore, set: PositionSet, query: ListQuery): Range {
+  const positions = set.byId();
+  const ids = store.ids;
+  const range = searchRange(
+    positions,
+    query.idLower,
+    query.idUpper,
+    (position, value) => compareStrings(ids[position] as string, value),
+  );
+  return { positions, ...range };
+}
+
+/** The created-ordered positions (ties by id, either way) within the created range filters. */
+function createdRange(
+  store: AttachmentStore,
+  set: PositionSet,
+  query: ListQuery,
+  idDescending: boolean,
+): Range {
+  const positions = set.byCreated(idDescending);
   const { sec, micro } = store;
   const range = searchRange(
     positions,
@@ -91,7 +169,7 @@ function planWalk(store: AttachmentStore, set: PositionSet, query: ListQuery): W
     (position, value) =>
       (sec[position] as number) - value.sec || (micro[position] as number) - value.micro,
   );
-  return { positions, ...range, forward: !primary.descending };
+  return { positions, ...range };
 }
 
 function compareStrings(a: string, b: string): number {
@@ -162,13 +240,10 @@ function matcher(store: AttachmentStore, query: ListQuery): (position: number) =
   const hasIdRange = idLower.length + idUpper.length > 0;
   const hasCreatedRange = createdLower.length + createdUpper.length > 0;
   const instant: Instant = { sec: 0, micro: 0 };
-  const compareInstant = (a: Instant, b: Instant): number => a.sec - b.sec || a.micro - b.micro;
   return (position) => {
     const item = items[position] as WireAttachment;
+    // assignment_id is never checked here: the walk only visits that assignment's positions.
     if (filters.pool_id !== undefined && item.details.pool_id !== filters.pool_id) return false;
-    if (
-      filters.assignment_id !== undefined && item.details.assignment_id !== filters.assignment_id
-    ) return false;
     if (filters.name !== undefined && item.name !== filters.name) return false;
     if (filters.type !== undefined && item.attachment_type !== filters.type) return false;
     if (filters.user_id !== undefined && item.details.user_id !== filters.user_id) return false;
@@ -182,7 +257,7 @@ function matcher(store: AttachmentStore, query: ListQuery): (position: number) =
     if (hasCreatedRange) {
       instant.sec = sec[position] as number;
       instant.micro = micro[position] as number;
-      if (!inBounds(instant, createdLower, createdUpper, compareInstant)) return false;
+      if (!inBounds(instant, createdLower, createdUpper, compareInstants)) return false;
     }
     return true;
   };
