@@ -130,7 +130,7 @@ export class AttachmentsClient {
       secret: credentialOf(token),
       fetch,
       timeoutMs,
-      retries: Math.min(nonNegative("retries", checked.retries, 3, true), 100),
+      retries: nonNegative("retries", checked.retries, 3, true),
       backoff: {
         retryDelayMs: Math.min(nonNegative("retryDelayMs", checked.retryDelayMs, 500), 2 ** 31 - 1),
         maxRetryDelayMs: Math.min(maxRetryDelayMs, 2 ** 31 - 1),

@@ -17,20 +17,44 @@ import type { Attachment, AttachmentPage } from "./types.ts";
 
 const optionalString = v.optional(v.string());
 
-const OwnerSchema = v.looseObject({
+type JsonObjectSchema<TEntries extends v.ObjectEntries> = v.SchemaWithPipe<
+  readonly [
+    v.CustomSchema<Record<string, unknown>, v.ErrorMessage<v.CustomIssue> | undefined>,
+    v.LooseObjectSchema<TEntries, undefined>,
+  ]
+>;
+
+function isJsonObject(input: unknown): boolean {
+  return typeof input === "object" && input !== null && !Array.isArray(input);
+}
+
+/** A JSON object with these entries and any others (valibot's object schemas let arrays in). */
+function jsonObject<const TEntries extends v.ObjectEntries>(
+  entries: TEntries,
+): JsonObjectSchema<TEntries> {
+  return v.pipe(
+    v.custom<Record<string, unknown>>(
+      isJsonObject,
+      (issue) => `must be Object, received ${issue.received}`,
+    ),
+    v.looseObject(entries),
+  );
+}
+
+const OwnerSchema = jsonObject({
   id: optionalString,
   myself: v.optional(v.boolean()),
   company_id: optionalString,
 });
 
-const DetailsSchema = v.looseObject({
+const DetailsSchema = jsonObject({
   user_id: optionalString,
   assignment_id: optionalString,
   pool_id: optionalString,
 });
 
 // `id` and `created` are required: without them an item can be neither fetched nor paged past.
-const AttachmentSchema = v.looseObject({
+const AttachmentSchema = jsonObject({
   id: v.pipe(v.string(), v.nonEmpty()),
   created: v.string(),
   attachment_type: optionalString,
@@ -40,7 +64,7 @@ const AttachmentSchema = v.looseObject({
   media_type: optionalString,
 });
 
-const PageSchema = v.looseObject({
+const PageSchema = jsonObject({
   items: v.array(AttachmentSchema),
   has_more: v.boolean(),
 });
@@ -63,7 +87,9 @@ function schemaError(
   prefix: string,
 ): TolokaResponseError {
   const path = formatPath(issue.path, prefix);
-  const problem = issue.received === "undefined"
+  const problem = issue.type === "custom"
+    ? issue.message
+    : issue.received === "undefined"
     ? "is missing"
     : `must be ${issue.expected ?? "valid"}, received ${issue.received}`;
   return new TolokaResponseError(
@@ -72,19 +98,6 @@ function schemaError(
       path,
     },
   );
-}
-
-/**
- * The first issue of a body that failed `v.is` (which is cheaper than `safeParse` on the common,
- * valid path because it builds no issues).
- */
-function firstIssue(
-  schema: v.GenericSchema,
-  body: unknown,
-): v.BaseIssue<unknown> {
-  const result = v.safeParse(schema, body, { abortEarly: true });
-  if (result.success) throw new Error("A body failed the schema check but parsed");
-  return result.issues[0];
 }
 
 /** Turns a checked wire item into an `Attachment`: `created` becomes a `Date`, the string is kept. */
@@ -114,7 +127,8 @@ function toAttachment(wire: WireAttachment, what: string, prefix: string): Attac
  */
 export function parseAttachmentPage(body: unknown): AttachmentPage {
   const what = "a listing page";
-  if (!v.is(PageSchema, body)) throw schemaError(what, firstIssue(PageSchema, body), "");
+  const result = v.safeParse(PageSchema, body, { abortEarly: true });
+  if (!result.success) throw schemaError(what, result.issues[0], "");
   const input = body as { items: WireAttachment[]; has_more: boolean };
   const items = input.items.map((item, index) => toAttachment(item, what, `items[${index}]`));
   return { items, has_more: input.has_more };
@@ -123,8 +137,7 @@ export function parseAttachmentPage(body: unknown): AttachmentPage {
 /** Checks the body of `GET /attachments/{id}`; the body is taken over, as above. */
 export function parseAttachment(body: unknown): Attachment {
   const what = "an attachment";
-  if (!v.is(AttachmentSchema, body)) {
-    throw schemaError(what, firstIssue(AttachmentSchema, body), "");
-  }
+  const result = v.safeParse(AttachmentSchema, body, { abortEarly: true });
+  if (!result.success) throw schemaError(what, result.issues[0], "");
   return toAttachment(body as WireAttachment, what, "");
 }

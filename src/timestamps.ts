@@ -70,7 +70,9 @@ export function parseTimestamp(
   if (sign === undefined && zulu === undefined && h !== undefined && year >= 100) {
     // The API's own format, the hot path of every listing: no offset to apply, so the string
     // already is the UTC form and no date arithmetic is needed.
-    const utc = text.charCodeAt(10) === 0x54 /* T */ ? text : `${text.slice(0, 10)}T${text.slice(11)}`;
+    const utc = text.charCodeAt(10) === 0x54 /* T */
+      ? text
+      : `${text.slice(0, 10)}T${text.slice(11)}`;
     const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second, millis));
     return { text, date, key: utc.slice(0, 19) + keyFraction, utc };
   }

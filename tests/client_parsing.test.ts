@@ -141,3 +141,18 @@ Deno.test("a 2xx body that is not JSON is a TolokaResponseError after the retrie
   );
   assert.equal(script.requests.length, 3);
 });
+
+Deno.test("an array where an object belongs is a TolokaResponseError", async () => {
+  for (
+    const [body, path] of [
+      [{ items: [{ ...wire("a"), details: [] }], has_more: false }, "items[0].details"],
+      [{ items: [{ ...wire("a"), owner: ["o"] }], has_more: false }, "items[0].owner"],
+      [{ items: [[]], has_more: false }, "items[0]"],
+    ] as const
+  ) {
+    const error = await clientFor(scripted(json(body))).findAttachments({ pool_id: "1" })
+      .catch((e) => e);
+    assert.ok(error instanceof TolokaResponseError, String(error));
+    assert.equal(error.path, path);
+  }
+});

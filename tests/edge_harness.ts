@@ -13,6 +13,9 @@ import { type EmulatorOptions, type EmulatorServer, TolokaEmulator } from "../sr
 import type { KvNamespace } from "../worker/kv.ts";
 import { issueKey, type KeyRecord } from "../worker/keys.ts";
 import { buildWorker } from "../scripts/build_worker.ts";
+import { randomSealingKey } from "./keys_fixtures.ts";
+
+export { randomSealingKey };
 
 /** The upstream token the emulator accepts; keys seal it. */
 export const UPSTREAM_TOKEN = "upstream-secret-token-1c6f0e";
@@ -157,7 +160,7 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
     logs,
     seen,
     secrets,
-    async issue(o = {}) {
+    async issue(o = {}): Promise<{ key: string; record: KeyRecord }> {
       const upstreamToken = o.upstreamToken ?? UPSTREAM_TOKEN;
       const sealing = o.sealingKey ?? sealingKey;
       const issued = await issueKey(kv, sealing, {
@@ -172,7 +175,7 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
       }
       return issued;
     },
-    async request(path, init = {}) {
+    async request(path, init = {}): Promise<EdgeAnswer> {
       const { key, scheme = "OAuth", ...rest } = init;
       const headers = new Headers(rest.headers);
       if (key !== undefined) headers.set("Authorization", `${scheme} ${key}`);
@@ -181,7 +184,7 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
       const text = record(response, bytes);
       return { response, status: response.status, headers: response.headers, bytes, text };
     },
-    async fetch(request) {
+    async fetch(request): Promise<Response> {
       const response = await fetch(request);
       const copy = response.clone();
       // Recorded as it streams, without holding the caller up.
@@ -189,7 +192,7 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
       return response;
     },
     logLine,
-    async assertNoSecrets() {
+    async assertNoSecrets(): Promise<void> {
       // Export and download lines are written when their streams end: let them arrive.
       await new Promise((resolve) => setTimeout(resolve, 50));
       const haystacks = [...seen, ...logs];
@@ -200,7 +203,7 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
         assert.deepEqual(leaks, [], `a secret (${secret.slice(0, 4)}...) leaked`);
       }
     },
-    async close() {
+    async close(): Promise<void> {
       await mf.dispose();
       await upstream.close();
     },
@@ -228,13 +231,6 @@ export function edgeSuite(
       await edge.close();
     }
   });
-}
-
-/** A fresh `TOKEN_SEALING_KEY`: base64url of 32 random bytes. */
-export function randomSealingKey(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(32));
-  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_")
-    .replace(/=+$/, "");
 }
 
 /** Toloka's error body, checked for shape: `{request_id, code, message, payload}`. */

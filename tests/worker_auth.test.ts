@@ -120,33 +120,36 @@ edgeSuite(
       },
     );
 
-    await t.step("every response carries X-Request-Id, equal to the body's request_id", async () => {
-      const { key } = await edge.issue();
-      const foreign = await edge.issue({ sealingKey: randomSealingKey() });
-      const cases: [string, RequestInit & { key?: string }, number][] = [
-        ["/health", {}, 200],
-        [LIST, { key }, 200],
-        ["/api/v1/attachments.ndjson?pool_id=1", { key }, 200],
-        ["/nowhere", {}, 404],
-        ["/api/v1/attachments/x/y/z", { key }, 404],
-        [LIST, { method: "POST", key }, 405],
-        [LIST, { method: "DELETE" }, 405],
-        [LIST, {}, 401],
-        ["/api/v1/attachments?pool_id=1&limit=0", { key }, 400],
-        ["/api/v1/attachments/no-such-id", { key }, 404],
-        [LIST, { key: foreign.key }, 500],
-      ];
-      const ids = new Set<string>();
-      for (const [path, init, status] of cases) {
-        const answer = await edge.request(path, init);
-        assert.equal(answer.status, status, `${init.method ?? "GET"} ${path}`);
-        const id = answer.headers.get("X-Request-Id");
-        assert.match(id ?? "", UUID, `${init.method ?? "GET"} ${path}`);
-        ids.add(id!);
-        if (status >= 400) assert.equal(JSON.parse(answer.text).request_id, id);
-      }
-      assert.equal(ids.size, cases.length, "request ids are unique");
-    });
+    await t.step(
+      "every response carries X-Request-Id, equal to the body's request_id",
+      async () => {
+        const { key } = await edge.issue();
+        const foreign = await edge.issue({ sealingKey: randomSealingKey() });
+        const cases: [string, RequestInit & { key?: string }, number][] = [
+          ["/health", {}, 200],
+          [LIST, { key }, 200],
+          ["/api/v1/attachments.ndjson?pool_id=1", { key }, 200],
+          ["/nowhere", {}, 404],
+          ["/api/v1/attachments/x/y/z", { key }, 404],
+          [LIST, { method: "POST", key }, 405],
+          [LIST, { method: "DELETE" }, 405],
+          [LIST, {}, 401],
+          ["/api/v1/attachments?pool_id=1&limit=0", { key }, 400],
+          ["/api/v1/attachments/no-such-id", { key }, 404],
+          [LIST, { key: foreign.key }, 500],
+        ];
+        const ids = new Set<string>();
+        for (const [path, init, status] of cases) {
+          const answer = await edge.request(path, init);
+          assert.equal(answer.status, status, `${init.method ?? "GET"} ${path}`);
+          const id = answer.headers.get("X-Request-Id");
+          assert.match(id ?? "", UUID, `${init.method ?? "GET"} ${path}`);
+          ids.add(id!);
+          if (status >= 400) assert.equal(JSON.parse(answer.text).request_id, id);
+        }
+        assert.equal(ids.size, cases.length, "request ids are unique");
+      },
+    );
 
     await t.step("an unknown route is 404 and another method is 405 with Allow", async () => {
       const missing = assertError(await edge.request("/api/v2/attachments"), 404, "DOES_NOT_EXIST");

@@ -100,15 +100,20 @@ edgeSuite("Worker: exports", { emulator: { pools: [3000, 200] } }, async (t, edg
     assert.deepEqual([...digits].sort(), [0, 3, 5, 6]);
   });
 
-  await t.step(".ndjson sort aliases created,id and -created,-id are the created orders", async () => {
-    for (const [alias, order] of [["created,id", "created"], ["-created,-id", "-created"]] as const) {
-      const answer = await edge.request(`/api/v1/attachments.ndjson?pool_id=1&sort=${alias}`, {
-        key,
-      });
-      const ids = ndjsonLines(answer.text).map((l) => l.id);
-      assert.deepEqual(ids, (await reference(order)).map((a) => a.id));
-    }
-  });
+  await t.step(
+    ".ndjson sort aliases created,id and -created,-id are the created orders",
+    async () => {
+      for (
+        const [alias, order] of [["created,id", "created"], ["-created,-id", "-created"]] as const
+      ) {
+        const answer = await edge.request(`/api/v1/attachments.ndjson?pool_id=1&sort=${alias}`, {
+          key,
+        });
+        const ids = ndjsonLines(answer.text).map((l) => l.id);
+        assert.deepEqual(ids, (await reference(order)).map((a) => a.id));
+      }
+    },
+  );
 
   for (const order of ["id", "-created"] as const) {
     await t.step(`.csv sort=${order} parses back to the same items, header first`, async () => {
@@ -143,7 +148,7 @@ edgeSuite("Worker: exports", { emulator: { pools: [3000, 200] } }, async (t, edg
     }
     for (
       const name of [
-        'quote"and\'apostrophe.txt',
+        "quote\"and'apostrophe.txt",
         "semi;colon,comma.txt",
         "line1\r\nline2.txt",
         "line\nfeed.txt",
@@ -185,7 +190,10 @@ edgeSuite("Worker: exports", { emulator: { pools: [3000, 200] } }, async (t, edg
         assert.equal(answer.status, 200);
         const lines = ndjsonLines(answer.text);
         const last = lines.pop()!;
-        assert.deepEqual(lines.map((l) => l.id), (await reference("-id")).slice(0, 100).map((a) => a.id));
+        assert.deepEqual(
+          lines.map((l) => l.id),
+          (await reference("-id")).slice(0, 100).map((a) => a.id),
+        );
         assert.deepEqual(last, {
           request_id: answer.headers.get("X-Request-Id"),
           code: "REMOTE_SERVICE_UNAVAILABLE",

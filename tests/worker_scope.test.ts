@@ -170,57 +170,60 @@ edgeSuite(
       });
     }
 
-    await t.step("the core client pointed at the Worker lists exactly what the key may see", async () => {
-      const client = new AttachmentsClient({
-        token: k1.key,
-        baseUrl: `${edge.url}/api/v1`,
-        fetch: async (request) => {
-          const response = await edge.fetch(request);
-          k1Bodies.push(await response.clone().text());
-          return response;
-        },
-      });
-      const seen = async (iterable: AsyncIterable<Attachment>): Promise<string[]> => {
-        const ids: string[] = [];
-        for await (const item of iterable) ids.push(item.id);
-        return ids;
-      };
-      const byId = await seen(client.getAttachments({ pool_id: "1" }, { batchSize: 37 }));
-      assert.deepEqual(byId, sortedIds(pool1));
-      // Ties on created and microsecond differences survive the Worker (it writes what it got):
-      // the same order as the client gets from the upstream directly.
-      const direct = new AttachmentsClient({ token: UPSTREAM_TOKEN, fetch: edge.emulator.fetch });
-      for (const order of ["created", "-created"] as const) {
+    await t.step(
+      "the core client pointed at the Worker lists exactly what the key may see",
+      async () => {
+        const client = new AttachmentsClient({
+          token: k1.key,
+          baseUrl: `${edge.url}/api/v1`,
+          fetch: async (request) => {
+            const response = await edge.fetch(request);
+            k1Bodies.push(await response.clone().text());
+            return response;
+          },
+        });
+        const seen = async (iterable: AsyncIterable<Attachment>): Promise<string[]> => {
+          const ids: string[] = [];
+          for await (const item of iterable) ids.push(item.id);
+          return ids;
+        };
+        const byId = await seen(client.getAttachments({ pool_id: "1" }, { batchSize: 37 }));
+        assert.deepEqual(byId, sortedIds(pool1));
+        // Ties on created and microsecond differences survive the Worker (it writes what it got):
+        // the same order as the client gets from the upstream directly.
+        const direct = new AttachmentsClient({ token: UPSTREAM_TOKEN, fetch: edge.emulator.fetch });
+        for (const order of ["created", "-created"] as const) {
+          assert.deepEqual(
+            await seen(client.getAttachments({ pool_id: "1" }, { order })),
+            await seen(direct.getAttachments({ pool_id: "1" }, { order })),
+          );
+        }
+
+        const denied = await client.findAttachments({ pool_id: "2" }).catch((e) => e);
+        assert.ok(denied instanceof TolokaApiError);
+        assert.equal(denied.status, 403);
+        assert.equal(denied.code, "ACCESS_DENIED");
+        const iterated = await seen(client.getAttachments({ pool_id: "2" })).catch((e) => e);
+        assert.ok(iterated instanceof TolokaApiError);
+        assert.equal(iterated.status, 403);
+
+        const hidden = await client.getAttachment(pool2[0]!.id).catch((e) => e);
+        assert.ok(hidden instanceof TolokaApiError);
+        assert.equal(hidden.status, 404);
+        assert.equal(hidden.code, "DOES_NOT_EXIST");
+
+        const item = pool1[2]!;
+        const one = await client.getAttachment(item.id);
+        assert.equal(one.id, item.id);
+        const download = await client.downloadAttachment(item.id);
         assert.deepEqual(
-          await seen(client.getAttachments({ pool_id: "1" }, { order })),
-          await seen(direct.getAttachments({ pool_id: "1" }, { order })),
+          new Uint8Array(await new Response(download.body).arrayBuffer()),
+          edge.emulator.bytesOf(item.id),
         );
-      }
-
-      const denied = await client.findAttachments({ pool_id: "2" }).catch((e) => e);
-      assert.ok(denied instanceof TolokaApiError);
-      assert.equal(denied.status, 403);
-      assert.equal(denied.code, "ACCESS_DENIED");
-      const iterated = await seen(client.getAttachments({ pool_id: "2" })).catch((e) => e);
-      assert.ok(iterated instanceof TolokaApiError);
-      assert.equal(iterated.status, 403);
-
-      const hidden = await client.getAttachment(pool2[0]!.id).catch((e) => e);
-      assert.ok(hidden instanceof TolokaApiError);
-      assert.equal(hidden.status, 404);
-      assert.equal(hidden.code, "DOES_NOT_EXIST");
-
-      const item = pool1[2]!;
-      const one = await client.getAttachment(item.id);
-      assert.equal(one.id, item.id);
-      const download = await client.downloadAttachment(item.id);
-      assert.deepEqual(
-        new Uint8Array(await new Response(download.body).arrayBuffer()),
-        edge.emulator.bytesOf(item.id),
-      );
-      assert.equal(download.fileName, item.name);
-      assert.equal(download.size, edge.emulator.bytesOf(item.id).length);
-    });
+        assert.equal(download.fileName, item.name);
+        assert.equal(download.size, edge.emulator.bytesOf(item.id).length);
+      },
+    );
 
     await t.step("no attachment of another pool ever appears in a pool-1 key's answers", () => {
       assert.ok(k1Bodies.length > 30);

@@ -52,7 +52,10 @@ edgeSuite("Worker: upstream failures", { emulator: { pools: [250, 10] } }, async
       // The log line names the upstream failure; the answer does not.
       const line = await edge.logLine(body.request_id);
       assert.equal(line.status, 502);
-      assert.equal(line.failure, `upstream ${status} ${status === "502" ? "HTTP_502" : "REMOTE_SERVICE_UNAVAILABLE"}`);
+      assert.equal(
+        line.failure,
+        `upstream ${status} ${status === "502" ? "HTTP_502" : "REMOTE_SERVICE_UNAVAILABLE"}`,
+      );
     });
   }
 
@@ -71,13 +74,16 @@ edgeSuite("Worker: upstream failures", { emulator: { pools: [250, 10] } }, async
     }
   });
 
-  await t.step("an upstream 429 on every attempt is 429 TOO_MANY_REQUESTS with Retry-After", async () => {
-    const answer = await withFaults(Array(ATTEMPTS).fill("429"), LIST, { retryAfterSeconds: 0 });
-    const body = assertError(answer, 429, "TOO_MANY_REQUESTS");
-    assert.equal(answer.headers.get("Retry-After"), "1");
-    assert.equal(body.payload, null);
-    assert.equal(edge.emulator.requests.length, ATTEMPTS);
-  });
+  await t.step(
+    "an upstream 429 on every attempt is 429 TOO_MANY_REQUESTS with Retry-After",
+    async () => {
+      const answer = await withFaults(Array(ATTEMPTS).fill("429"), LIST, { retryAfterSeconds: 0 });
+      const body = assertError(answer, 429, "TOO_MANY_REQUESTS");
+      assert.equal(answer.headers.get("Retry-After"), "1");
+      assert.equal(body.payload, null);
+      assert.equal(edge.emulator.requests.length, ATTEMPTS);
+    },
+  );
 
   await t.step("an upstream Retry-After too long to wait for is passed on at once", async () => {
     const answer = await withFaults(["429"], LIST, { retryAfterSeconds: 45 });
@@ -86,28 +92,36 @@ edgeSuite("Worker: upstream failures", { emulator: { pools: [250, 10] } }, async
     assert.equal(edge.emulator.requests.length, 1);
   });
 
-  await t.step("a key sealing a token the upstream rejects is 502, not 401, on every route", async () => {
-    const rejected = await edge.issue({ pools: null, upstreamToken: "revoked-upstream-token-7a1" });
-    for (
-      const path of [
-        LIST,
-        `/api/v1/attachments/${item.id}`,
-        `/api/v1/attachments/${item.id}/download`,
-        "/api/v1/attachments.ndjson?pool_id=1",
-        "/api/v1/attachments.csv?pool_id=1",
-      ]
-    ) {
-      edge.emulator.clearRequests();
-      const answer = await edge.request(path, { key: rejected.key });
-      const body = assertError(answer, 502, "REMOTE_SERVICE_UNAVAILABLE");
-      assert.equal(body.message, "The upstream API rejected this key's Toloka token", path);
-      // A 401 is not retried: one upstream request.
-      assert.deepEqual(edge.emulator.requests.map((r) => r.status), [401], path);
-    }
-  });
+  await t.step(
+    "a key sealing a token the upstream rejects is 502, not 401, on every route",
+    async () => {
+      const rejected = await edge.issue({
+        pools: null,
+        upstreamToken: "revoked-upstream-token-7a1",
+      });
+      for (
+        const path of [
+          LIST,
+          `/api/v1/attachments/${item.id}`,
+          `/api/v1/attachments/${item.id}/download`,
+          "/api/v1/attachments.ndjson?pool_id=1",
+          "/api/v1/attachments.csv?pool_id=1",
+        ]
+      ) {
+        edge.emulator.clearRequests();
+        const answer = await edge.request(path, { key: rejected.key });
+        const body = assertError(answer, 502, "REMOTE_SERVICE_UNAVAILABLE");
+        assert.equal(body.message, "The upstream API rejected this key's Toloka token", path);
+        // A 401 is not retried: one upstream request.
+        assert.deepEqual(edge.emulator.requests.map((r) => r.status), [401], path);
+      }
+    },
+  );
 
   await t.step("an id the upstream does not know is 404 DOES_NOT_EXIST", async () => {
-    for (const path of ["/api/v1/attachments/no-such-id", "/api/v1/attachments/no-such-id/download"]) {
+    for (
+      const path of ["/api/v1/attachments/no-such-id", "/api/v1/attachments/no-such-id/download"]
+    ) {
       edge.emulator.clearRequests();
       const body = assertError(await edge.request(path, { key }), 404, "DOES_NOT_EXIST");
       assert.equal(body.message, "Attachment not found");
@@ -116,18 +130,21 @@ edgeSuite("Worker: upstream failures", { emulator: { pools: [250, 10] } }, async
   });
 
   for (const format of ["ndjson", "csv"]) {
-    await t.step(`a ${format} export whose first page fails gets an error status, not a 200 stream`, async () => {
-      const answer = await withFaults(
-        Array(ATTEMPTS).fill("429"),
-        `/api/v1/attachments.${format}?pool_id=1`,
-        { retryAfterSeconds: 0 },
-      );
-      assertError(answer, 429, "TOO_MANY_REQUESTS");
-      assert.equal(answer.headers.get("Retry-After"), "1");
-      const line = await edge.logLine(answer.headers.get("X-Request-Id")!);
-      assert.equal(line.status, 429);
-      assert.equal(line.failure, "upstream 429 TOO_MANY_REQUESTS");
-      assert.equal("exported" in line, false);
-    });
+    await t.step(
+      `a ${format} export whose first page fails gets an error status, not a 200 stream`,
+      async () => {
+        const answer = await withFaults(
+          Array(ATTEMPTS).fill("429"),
+          `/api/v1/attachments.${format}?pool_id=1`,
+          { retryAfterSeconds: 0 },
+        );
+        assertError(answer, 429, "TOO_MANY_REQUESTS");
+        assert.equal(answer.headers.get("Retry-After"), "1");
+        const line = await edge.logLine(answer.headers.get("X-Request-Id")!);
+        assert.equal(line.status, 429);
+        assert.equal(line.failure, "upstream 429 TOO_MANY_REQUESTS");
+        assert.equal("exported" in line, false);
+      },
+    );
   }
 });

@@ -19,7 +19,12 @@ const CASES: Case[] = [
   ["a repeated limit", `${LIST}?pool_id=1&limit=5&limit=5`, "limit", "INVALID_FORMAT"],
   ["an empty value", `${LIST}?pool_id=1&user_id=`, "user_id", "VALUE_REQUIRED"],
   ["an empty pool_id", `${LIST}?pool_id=`, "pool_id", "VALUE_REQUIRED"],
-  ["a value over 1024 characters", `${LIST}?pool_id=1&name=${"n".repeat(1025)}`, "name", "INVALID_FORMAT"],
+  [
+    "a value over 1024 characters",
+    `${LIST}?pool_id=1&name=${"n".repeat(1025)}`,
+    "name",
+    "INVALID_FORMAT",
+  ],
   ["limit=0", `${LIST}?pool_id=1&limit=0`, "limit", "INVALID_FORMAT"],
   ["limit=101", `${LIST}?pool_id=1&limit=101`, "limit", "INVALID_FORMAT"],
   ["limit=abc", `${LIST}?pool_id=1&limit=abc`, "limit", "INVALID_FORMAT"],
@@ -27,17 +32,42 @@ const CASES: Case[] = [
   ["limit=1.5", `${LIST}?pool_id=1&limit=1.5`, "limit", "INVALID_FORMAT"],
   ["an unknown sort key", `${LIST}?pool_id=1&sort=name`, "sort", "INVALID_FORMAT"],
   ["a sort naming a field twice", `${LIST}?pool_id=1&sort=id,-id`, "sort", "INVALID_FORMAT"],
-  ["a created date that is no date", `${LIST}?pool_id=1&created_gt=yesterday`, "created_gt", "INVALID_FORMAT"],
-  ["February 30", `${LIST}?pool_id=1&created_lte=2024-02-30T00:00:00`, "created_lte", "INVALID_FORMAT"],
-  ["7 fraction digits", `${LIST}?pool_id=1&created_gte=2024-01-01T00:00:00.1234567`, "created_gte", "INVALID_FORMAT"],
+  [
+    "a created date that is no date",
+    `${LIST}?pool_id=1&created_gt=yesterday`,
+    "created_gt",
+    "INVALID_FORMAT",
+  ],
+  [
+    "February 30",
+    `${LIST}?pool_id=1&created_lte=2024-02-30T00:00:00`,
+    "created_lte",
+    "INVALID_FORMAT",
+  ],
+  [
+    "7 fraction digits",
+    `${LIST}?pool_id=1&created_gte=2024-01-01T00:00:00.1234567`,
+    "created_gte",
+    "INVALID_FORMAT",
+  ],
   ["neither pool nor assignment", `${LIST}?name=x.png`, "pool_id", "VALUE_REQUIRED"],
   ["no parameter at all", LIST, "pool_id", "VALUE_REQUIRED"],
   ["limit on an NDJSON export", `${NDJSON}?pool_id=1&limit=10`, "limit", "UNKNOWN_PARAMETER"],
   ["limit on a CSV export", `${CSV}?pool_id=1&limit=10`, "limit", "UNKNOWN_PARAMETER"],
-  ["an export sort of two orders", `${NDJSON}?pool_id=1&sort=-created,id`, "sort", "INVALID_FORMAT"],
+  [
+    "an export sort of two orders",
+    `${NDJSON}?pool_id=1&sort=-created,id`,
+    "sort",
+    "INVALID_FORMAT",
+  ],
   ["an export sort key", `${CSV}?pool_id=1&sort=name`, "sort", "INVALID_FORMAT"],
   ["an export without pool or assignment", `${CSV}?user_id=u`, "pool_id", "VALUE_REQUIRED"],
-  ["an export with a bad date", `${NDJSON}?pool_id=1&created_lt=2024-13-01`, "created_lt", "INVALID_FORMAT"],
+  [
+    "an export with a bad date",
+    `${NDJSON}?pool_id=1&created_lt=2024-13-01`,
+    "created_lt",
+    "INVALID_FORMAT",
+  ],
   ["an id with a control character", "/api/v1/attachments/a%00b", "id", "INVALID_FORMAT"],
   ["an id with a slash", "/api/v1/attachments/a%2Fb/download", "id", "INVALID_FORMAT"],
   ["an id of 201 characters", `/api/v1/attachments/${"i".repeat(201)}`, "id", "INVALID_FORMAT"],
@@ -49,15 +79,18 @@ edgeSuite("Worker: validation", { emulator: { pools: [40, 10] } }, async (t, edg
   const scoped = await edge.issue({ pools: ["1"] });
 
   for (const [what, path, field, code] of CASES) {
-    await t.step(`${what} is 400 VALIDATION_ERROR on "${field}", nothing sent upstream`, async () => {
-      edge.emulator.clearRequests();
-      const body = assertError(await edge.request(path, { key }), 400, "VALIDATION_ERROR");
-      assert.equal(body.message, field === "id" ? "Invalid attachment id" : "Validation failed");
-      assert.deepEqual(Object.keys(body.payload ?? {}), [field]);
-      assert.equal(body.payload?.[field]?.code, code);
-      assert.equal(typeof body.payload?.[field]?.message, "string");
-      assert.deepEqual(edge.emulator.requests, []);
-    });
+    await t.step(
+      `${what} is 400 VALIDATION_ERROR on "${field}", nothing sent upstream`,
+      async () => {
+        edge.emulator.clearRequests();
+        const body = assertError(await edge.request(path, { key }), 400, "VALIDATION_ERROR");
+        assert.equal(body.message, field === "id" ? "Invalid attachment id" : "Validation failed");
+        assert.deepEqual(Object.keys(body.payload ?? {}), [field]);
+        assert.equal(body.payload?.[field]?.code, code);
+        assert.equal(typeof body.payload?.[field]?.message, "string");
+        assert.deepEqual(edge.emulator.requests, []);
+      },
+    );
   }
 
   await t.step("every bad field is named at once", async () => {
@@ -66,7 +99,12 @@ edgeSuite("Worker: validation", { emulator: { pools: [40, 10] } }, async (t, edg
       key,
     });
     const body = assertError(answer, 400, "VALIDATION_ERROR");
-    assert.deepEqual(Object.keys(body.payload ?? {}).sort(), ["created_gt", "foo", "limit", "sort"]);
+    assert.deepEqual(Object.keys(body.payload ?? {}).sort(), [
+      "created_gt",
+      "foo",
+      "limit",
+      "sort",
+    ]);
     assert.deepEqual(edge.emulator.requests, []);
   });
 
@@ -96,19 +134,22 @@ edgeSuite("Worker: validation", { emulator: { pools: [40, 10] } }, async (t, edg
     assert.deepEqual(edge.emulator.requests, []);
   });
 
-  await t.step("valid forms pass: sort lists, dates with offsets, export sort aliases", async () => {
-    for (
-      const path of [
-        `${LIST}?pool_id=1&sort=created,id&limit=100`,
-        `${LIST}?pool_id=1&sort=-created,-id&created_gte=2000-01-01`,
-        `${LIST}?pool_id=1&created_lt=2100-01-01T00:00:00%2B03:00`,
-        `${NDJSON}?pool_id=1&sort=created,id`,
-        `${CSV}?pool_id=1&sort=-created,-id`,
-      ]
-    ) {
-      assert.equal((await edge.request(path, { key })).status, 200, path);
-    }
-  });
+  await t.step(
+    "valid forms pass: sort lists, dates with offsets, export sort aliases",
+    async () => {
+      for (
+        const path of [
+          `${LIST}?pool_id=1&sort=created,id&limit=100`,
+          `${LIST}?pool_id=1&sort=-created,-id&created_gte=2000-01-01`,
+          `${LIST}?pool_id=1&created_lt=2100-01-01T00:00:00%2B03:00`,
+          `${NDJSON}?pool_id=1&sort=created,id`,
+          `${CSV}?pool_id=1&sort=-created,-id`,
+        ]
+      ) {
+        assert.equal((await edge.request(path, { key })).status, 200, path);
+      }
+    },
+  );
 
   await t.step("a date with an offset reaches the upstream as UTC without offset", async () => {
     edge.emulator.clearRequests();

@@ -32,7 +32,8 @@ export function preflight(request: Request, origins: Set<string>): Response | nu
 export function corsHeaders(request: Request, origins: Set<string>, headers: Headers): void {
   const origin = request.headers.get("Origin");
   if (origins.size === 0) return;
-  headers.append("Vary", "Origin");
+  // A preflight answer has it already.
+  if (!/(^|,)\s*origin\s*(,|$)/i.test(headers.get("Vary") ?? "")) headers.append("Vary", "Origin");
   if (origin === null || !origins.has(origin)) return;
   headers.set("Access-Control-Allow-Origin", origin);
   headers.set(

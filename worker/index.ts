@@ -47,6 +47,7 @@ function finish(
   corsHeaders(request, allowedOrigins(env.CORS_ORIGINS), out.headers);
   const log = (): void => {
     const { id, start, streamed: _, ...rest } = request.edge;
+    // deno-lint-ignore no-console -- the one structured log line of the request
     console.log(JSON.stringify({
       request_id: id,
       method: request.method,

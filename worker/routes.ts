@@ -9,7 +9,7 @@ import { authenticate, type Caller } from "./auth.ts";
 import { csvAttachment, csvErrorLine, csvHeader } from "./csv.ts";
 import type { Env } from "./env.ts";
 import { EdgeError, toEdgeError } from "./errors.ts";
-import { exportStream } from "./export_stream.ts";
+import { type ExportFormat, exportStream } from "./export_stream.ts";
 import type { ExecutionContext } from "./kv.ts";
 import { parseExportQuery, parseListQuery } from "./params.ts";
 import { inScope, scopeFilter } from "./scope.ts";
@@ -43,7 +43,9 @@ export async function getAttachment(request: EdgeRequest, env: Env): Promise<Res
 }
 
 /** `GET /api/v1/attachments.ndjson` and `.csv`: every match, streamed as it pages. */
-export function exportAttachments(format: "ndjson" | "csv") {
+export function exportAttachments(
+  format: "ndjson" | "csv",
+): (request: EdgeRequest, env: Env) => Promise<Response> {
   return async (request: EdgeRequest, env: Env): Promise<Response> => {
     const { caller, client } = await begin(request, env);
     const query = parseExportQuery(new URL(request.url).searchParams);
@@ -178,6 +180,7 @@ function pathId(request: EdgeRequest): string {
   } catch {
     id = "";
   }
+  // deno-lint-ignore no-control-regex -- control characters are exactly what is refused
   if (!id || id === "." || id === ".." || id.length > 200 || /[\u0000-\u001f\u007f/]/.test(id)) {
     throw new EdgeError(400, "VALIDATION_ERROR", "Invalid attachment id", {
       payload: { id: { code: "INVALID_FORMAT", message: "Attachment id is malformed" } },
@@ -271,7 +274,7 @@ function mapPages(
   };
 }
 
-function ndjsonFormat(request: EdgeRequest) {
+function ndjsonFormat(request: EdgeRequest): ExportFormat<Attachment> {
   return {
     header: "",
     page: (items: readonly Attachment[]): string =>
@@ -288,7 +291,7 @@ function ndjsonFormat(request: EdgeRequest) {
   };
 }
 
-function csvFormat(request: EdgeRequest) {
+function csvFormat(request: EdgeRequest): ExportFormat<Attachment> {
   return {
     header: csvHeader(),
     page: (items: readonly Attachment[]): string =>

@@ -1,0 +1,176 @@
+/**
+ * `GET /api/v1/attachments/{id}/download`: the exact bytes and headers, and an edge cache that is
+ * consulted only after the key is authorised and is partitioned per upstream account.
+ */
+
+import assert from "node:assert/strict";
+import type { WireAttachment } from "../src/testing/mod.ts";
+import { assertError, type EdgeAnswer, edgeSuite, OTHER_ACCOUNT_TOKEN } from "./edge_harness.ts";
+
+const CACHE_CONTROL = "private, max-age=31536000, immutable";
+
+/** The name `filename*=UTF-8''...` gives, decoded. */
+function extendedFileName(disposition: string): string {
+  const match = /;\s*filename\*=UTF-8''([^;\s]*)/.exec(disposition);
+  assert.ok(match, `filename* in ${disposition}`);
+  return decodeURIComponent(match[1]!);
+}
+
+edgeSuite("Worker: downloads", { emulator: { pools: [320, 40] } }, async (t, edge) => {
+  const pool1 = edge.emulator.attachments.filter((a) => a.details.pool_id === "1");
+  const named = (name: string): WireAttachment => {
+    const item = pool1.find((a) => a.name === name);
+    assert.ok(item, `the data has ${JSON.stringify(name)}`);
+    return item;
+  };
+  const k1 = await edge.issue({ name: "pool 1", pools: ["1"] });
+  const k2 = await edge.issue({ name: "pool 2", pools: ["2"] });
+  const kAll = await edge.issue({ name: "same account, every pool", pools: null });
+  const kOther = await edge.issue({
+    name: "other account",
+    pools: ["1"],
+    upstreamToken: OTHER_ACCOUNT_TOKEN,
+  });
+  const kStranger = await edge.issue({
+    name: "account the upstream rejects",
+    pools: null,
+    upstreamToken: "stranger-account-token-55",
+  });
+  // Cloudflare's edge (and Miniflare, which mimics it) gzips text types for callers that accept
+  // it, dropping Content-Length; asking for identity shows the headers the Worker itself sends.
+  const download = (id: string, key: string, encoding = "identity"): Promise<EdgeAnswer> =>
+    edge.request(`/api/v1/attachments/${encodeURIComponent(id)}/download`, {
+      key,
+      headers: { "Accept-Encoding": encoding },
+    });
+  /** Upstream requests of one id so far: [metadata, download]. */
+  const upstreamCalls = (id: string): [number, number] => {
+    const path = `/api/v1/attachments/${encodeURIComponent(id)}`;
+    const requests = edge.emulator.requests;
+    return [
+      requests.filter((r) => r.path === path).length,
+      requests.filter((r) => r.path === `${path}/download`).length,
+    ];
+  };
+
+  const assertFile = (answer: EdgeAnswer, item: WireAttachment): void => {
+    assert.equal(answer.status, 200, answer.text);
+    const bytes = edge.emulator.bytesOf(item.id);
+    assert.deepEqual(answer.bytes, bytes);
+    assert.equal(answer.headers.get("Content-Type"), item.media_type);
+    assert.equal(answer.headers.get("Content-Length"), String(bytes.length));
+    assert.equal(answer.headers.get("Cache-Control"), CACHE_CONTROL);
+    const disposition = answer.headers.get("Content-Disposition") ?? "";
+    assert.match(disposition, /^attachment; filename="[\x20-\x7e]*"; filename\*=UTF-8''/);
+    assert.equal(extendedFileName(disposition), item.name);
+    for (const name of answer.headers.keys()) assert.doesNotMatch(name, /pool/i);
+  };
+
+  const hostile = [
+    "фото 1.png",
+    "😀 smile.png",
+    "e\u0301te\u0301.png",
+    "quote\"and'apostrophe.txt",
+    "line1\r\nline2.txt",
+    "a\u0000b.txt",
+    "100%.txt",
+    "../../etc/passwd",
+    "C:\\Windows\\system32\\evil.dll",
+    '=HYPERLINK("http://x")',
+    "",
+    "empty.txt",
+    "empty.bin",
+  ];
+
+  for (const name of hostile) {
+    await t.step(
+      `the file ${JSON.stringify(name)} comes with its exact bytes and headers`,
+      async () => {
+        const item = named(name);
+        assertFile(await download(item.id, k1.key), item);
+      },
+    );
+  }
+
+  await t.step("a generated binary file of a few KiB arrives whole, with its length", async () => {
+    const item = pool1.find((a) =>
+      a.media_type !== "image/png" && edge.emulator.bytesOf(a.id).length > 4096
+    )!;
+    assertFile(await download(item.id, k1.key), item);
+  });
+
+  await t.step("a text file compressed on the way out still arrives byte for byte", async () => {
+    const item = named("100%.txt");
+    const answer = await download(item.id, k1.key, "gzip, br");
+    assert.equal(answer.status, 200);
+    assert.deepEqual(answer.bytes, edge.emulator.bytesOf(item.id));
+    assert.equal(answer.headers.get("Content-Type"), "text/plain");
+  });
+
+  const cached = pool1.find((a) => a.media_type === "image/png" && !hostile.includes(a.name))!;
+
+  await t.step("the second download of a file is served from the edge cache", async () => {
+    edge.emulator.clearRequests();
+    const first = await download(cached.id, k1.key);
+    assertFile(first, cached);
+    // The log line is written once the cache holds the file.
+    const firstLog = await edge.logLine(first.headers.get("X-Request-Id")!);
+    assert.equal(firstLog.cache, "miss");
+    assert.equal("failure" in firstLog, false);
+    const second = await download(cached.id, k1.key);
+    assertFile(second, cached);
+    assert.equal((await edge.logLine(second.headers.get("X-Request-Id")!)).cache, "hit");
+    assert.deepEqual(upstreamCalls(cached.id), [1, 1], "one metadata and one download request");
+  });
+
+  await t.step("a key of another pool still gets 404 for a cached id", async () => {
+    edge.emulator.clearRequests();
+    const answer = await download(cached.id, k2.key);
+    assertError(answer, 404, "DOES_NOT_EXIST");
+    assert.ok(!answer.text.includes(cached.name));
+    assertError(
+      await edge.request(`/api/v1/attachments/${cached.id}`, { key: k2.key }),
+      404,
+      "DOES_NOT_EXIST",
+    );
+  });
+
+  await t.step("a request without a valid key never reaches the cache", async () => {
+    assertError(await download(cached.id, "tae_" + "x".repeat(32)), 401, "AUTHENTICATION_ERROR");
+    const none = await edge.request(`/api/v1/attachments/${cached.id}/download`);
+    assertError(none, 401, "AUTHENTICATION_ERROR");
+  });
+
+  await t.step("a key of the same account with every pool shares the cached file", async () => {
+    edge.emulator.clearRequests();
+    const answer = await download(cached.id, kAll.key);
+    assertFile(answer, cached);
+    assert.deepEqual(upstreamCalls(cached.id), [0, 0]);
+  });
+
+  await t.step(
+    "a key of another upstream account gets no cached bytes without its own check",
+    async () => {
+      edge.emulator.clearRequests();
+      const answer = await download(cached.id, kOther.key);
+      assertFile(answer, cached);
+      assert.equal((await edge.logLine(answer.headers.get("X-Request-Id")!)).cache, "miss");
+      assert.deepEqual(upstreamCalls(cached.id), [1, 1], "its own metadata and download requests");
+
+      // An account the upstream refuses gets its refusal, never the bytes cached for another one.
+      edge.emulator.clearRequests();
+      const refused = await download(cached.id, kStranger.key);
+      assertError(refused, 502, "REMOTE_SERVICE_UNAVAILABLE");
+      assert.deepEqual(edge.emulator.requests.map((r) => r.status), [401]);
+    },
+  );
+
+  await t.step(
+    "the pool-1 key's cached file is still served only after auth and scope",
+    async () => {
+      edge.emulator.clearRequests();
+      assertFile(await download(cached.id, k1.key), cached);
+      assert.deepEqual(upstreamCalls(cached.id), [0, 0]);
+    },
+  );
+});
