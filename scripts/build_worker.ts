@@ -39,5 +39,6 @@ export function buildWorker(): Promise<string> {
 if (import.meta.main) {
   const path = await buildWorker();
   const { size } = await Deno.stat(path);
+  // deno-lint-ignore no-console -- a script's output
   console.log(`${path} ${(size / 1024).toFixed(1)} KiB`);
 }

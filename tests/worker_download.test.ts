@@ -166,6 +166,41 @@ edgeSuite("Worker: downloads", { emulator: { pools: [320, 40] } }, async (t, edg
   );
 
   await t.step(
+    "a download the upstream cuts mid-way fails for the caller and is not cached",
+    async () => {
+      // One never downloaded before (the generated file above is the first such).
+      const item = pool1.findLast((a) =>
+        a.media_type !== "image/png" && edge.emulator.bytesOf(a.id).length > 8192
+      )!;
+      edge.emulator.clearRequests();
+      // Metadata answers normally; the download sends half the file, then the connection breaks.
+      edge.emulator.setFaults({ script: [null, "truncated"] });
+      try {
+        const response = await fetch(`${edge.url}/api/v1/attachments/${item.id}/download`, {
+          headers: { Authorization: `OAuth ${k1.key}`, "Accept-Encoding": "identity" },
+        });
+        edge.seen.push([...response.headers].join("\n"));
+        assert.equal(response.status, 200);
+        assert.equal(
+          response.headers.get("Content-Length"),
+          String(edge.emulator.bytesOf(item.id).length),
+        );
+        // Never a short file that looks complete.
+        await assert.rejects(response.arrayBuffer());
+        assert.deepEqual(edge.emulator.requests.map((r) => r.fault), [null, "truncated"]);
+        const line = await edge.logLine(response.headers.get("X-Request-Id")!);
+        assert.equal(line.cache, "miss");
+        assert.equal(line.failure, "edge cache write failed");
+      } finally {
+        edge.emulator.setFaults(undefined);
+      }
+      const again = await download(item.id, k1.key);
+      assertFile(again, item);
+      assert.equal((await edge.logLine(again.headers.get("X-Request-Id")!)).cache, "miss");
+    },
+  );
+
+  await t.step(
     "the pool-1 key's cached file is still served only after auth and scope",
     async () => {
       edge.emulator.clearRequests();

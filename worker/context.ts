@@ -19,7 +19,10 @@ export interface EdgeState {
   exported?: number;
   /** A log-safe reason when the answer is an error (or an export failed mid-way). */
   failure?: string;
-  /** Set by a streaming export: settles when the stream ends, so the log line can wait for it. */
+  /**
+   * Settles when the work behind a streamed answer ends (an export's stream, a download's cache
+   * write), so the log line can wait for it and report how it went.
+   */
   streamed?: Promise<void>;
 }
 

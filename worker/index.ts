@@ -57,7 +57,8 @@ function finish(
       ...rest,
     }));
   };
-  // An export's line waits for its stream to end, so it can say how many items went out.
+  // An export's line waits for its stream to end, so it can say how many items went out; a
+  // download's waits for its cache write.
   if (request.edge.streamed) ctx.waitUntil(request.edge.streamed.then(log));
   else log();
   return out;

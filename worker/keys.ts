@@ -1,6 +1,6 @@
 /**
- * API keys for the edge Worker: generation, hashing, sealing of the upstream token, issue,
- * revoke, and the per-isolate lookup cache.
+ * API keys for the edge Worker: generation, hashing, sealing of the upstream token, issue and
+ * revoke. (The per-isolate lookup cache is `key_cache.ts`.)
  *
  * A raw key is `tae_` + 32 base64url characters (192 random bits). KV holds only
  * `key:<sha256 hex of the raw key>` → {@link KeyRecord}; the raw key is shown once and never

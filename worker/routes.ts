@@ -9,6 +9,7 @@ import { authenticate, type Caller } from "./auth.ts";
 import { csvAttachment, csvErrorLine, csvHeader } from "./csv.ts";
 import type { Env } from "./env.ts";
 import { EdgeError, toEdgeError } from "./errors.ts";
+import { downloadCache, downloadCacheKey, storeDownload, withLength } from "./download_cache.ts";
 import { type ExportFormat, exportStream } from "./export_stream.ts";
 import type { ExecutionContext } from "./kv.ts";
 import { parseExportQuery, parseListQuery } from "./params.ts";
@@ -86,9 +87,8 @@ export function exportAttachments(
 
 /**
  * `GET /api/v1/attachments/{id}/download`: the bytes, streamed. The key is authorised first (its
- * scope checked against the attachment's pool); only then is the edge cache consulted. Cache
- * entries are partitioned by upstream account, so one account's key can never read another
- * account's cached file by guessing its id.
+ * scope checked against the attachment's pool); only then is the edge cache consulted, whose
+ * entries are partitioned by upstream account (see `download_cache.ts`).
  */
 export async function downloadAttachment(
   request: EdgeRequest,
@@ -97,10 +97,8 @@ export async function downloadAttachment(
 ): Promise<Response> {
   const { caller, client } = await begin(request, env);
   const id = pathId(request);
-  const cache = edgeCache();
-  const cacheKey = new Request(
-    `https://download-cache.invalid/${await accountTag(caller)}/${encodeURIComponent(id)}`,
-  );
+  const cache = downloadCache();
+  const cacheKey = await downloadCacheKey(caller.upstreamToken, id);
   const hit = await cache?.match(cacheKey);
   if (hit && (caller.pools === null || caller.pools.has(hit.headers.get(POOL_HEADER) ?? ""))) {
     request.edge.cache = "hit";
@@ -117,9 +115,12 @@ export async function downloadAttachment(
   });
   if (download.size !== undefined) headers.set("Content-Length", String(download.size));
   request.edge.cache = "miss";
-  if (!cache) return clientDownload(new Response(download.body, { headers }));
+  // Only a file of known length can be checked whole, so only such a file is cached.
+  if (!cache || download.size === undefined) {
+    return clientDownload(new Response(download.body, { headers }));
+  }
   const [forCaller, forCache] = download.body.tee();
-  const stored = cache.put(cacheKey, new Response(forCache, { headers })).catch(() => {
+  const stored = storeDownload(cache, cacheKey, forCache, headers, download.size).catch(() => {
     request.edge.failure = "edge cache write failed";
   });
   ctx.waitUntil(stored);
@@ -189,6 +190,10 @@ function pathId(request: EdgeRequest): string {
   return id;
 }
 
+/**
+ * The caller's copy: without the internal pool header, privately cacheable, and with its length
+ * declared, so a body cut short fails for the caller instead of looking complete.
+ */
 function clientDownload(response: Response): Response {
   const headers = new Headers(response.headers);
   headers.delete(POOL_HEADER);
@@ -200,36 +205,6 @@ function clientDownload(response: Response): Response {
     ? withLength(response.body, Number(length))
     : response.body;
   return new Response(body, { status: 200, headers });
-}
-
-type FixedLengthStreamClass = new (length: number) => TransformStream<Uint8Array, Uint8Array>;
-
-/**
- * workerd sends a stream body chunked and drops a `Content-Length` header set by hand, unless the
- * stream's length is declared with its `FixedLengthStream` (which also errors the body if the
- * upstream sends fewer or more bytes). Elsewhere the body is passed on as is.
- */
-function withLength(body: ReadableStream<Uint8Array>, length: number): ReadableStream<Uint8Array> {
-  const Fixed = (globalThis as { FixedLengthStream?: FixedLengthStreamClass }).FixedLengthStream;
-  return Fixed ? body.pipeThrough(new Fixed(length)) : body;
-}
-
-interface DefaultCache {
-  match(request: Request): Promise<Response | undefined>;
-  put(request: Request, response: Response): Promise<void>;
-}
-
-function edgeCache(): DefaultCache | undefined {
-  return (globalThis as { caches?: { default?: DefaultCache } }).caches?.default;
-}
-
-async function accountTag(caller: Caller): Promise<string> {
-  const digest = await crypto.subtle.digest(
-    "SHA-256",
-    new TextEncoder().encode(caller.upstreamToken),
-  );
-  return Array.from(new Uint8Array(digest).slice(0, 16), (b) => b.toString(16).padStart(2, "0"))
-    .join("");
 }
 
 function contentDisposition(name: string): string {

@@ -1,0 +1,181 @@
+/**
+ * Command-line flag parsing, pure: `--flag value`, `--flag=value`, boolean `--flag`, `-h`, and
+ * `--` to end flags. Every mistake is a {@linkcode UsageError} whose message names the flag and,
+ * where there is one, the value given.
+ *
+ * Written by hand (not `node:util` `parseArgs`) for the messages: a user who types
+ * `--max ten` should read `--max must be an integer ..., got "ten"`.
+ *
+ * @module
+ */
+
+import { displayText } from "./display.ts";
+
+/** A mistake on the command line or in its environment: printed as one line, exit code 2. */
+export class UsageError extends Error {
+  /** The error's name, `"UsageError"`. */
+  override name = "UsageError";
+}
+
+/** How a flag takes its value. */
+export type FlagKind = "string" | "boolean";
+
+/** The flags a command accepts, by name without the leading `--`. */
+export type FlagSpec = Readonly<Record<string, FlagKind>>;
+
+/** Flag values by name; strings for `"string"` flags, `true` for booleans that were given. */
+export type FlagValues = Map<string, string | true>;
+
+/** What {@linkcode parseFlags} found. */
+export interface ParsedArgs {
+  /** Flag values by name. */
+  flags: FlagValues;
+  /** Arguments that are not flags, in order. */
+  positionals: string[];
+}
+
+/** Quotes a value for an error message: JSON-like, control characters escaped, shortened. */
+export function quote(value: string): string {
+  const shown = value.length > 60 ? `${value.slice(0, 60)}...` : value;
+  return `"${displayText(shown).replaceAll('"', '\\"')}"`;
+}
+
+/** Whether `--help` or `-h` appears before a `--`. */
+export function wantsHelp(args: readonly string[]): boolean {
+  for (const arg of args) {
+    if (arg === "--") return false;
+    if (arg === "--help" || arg === "-h") return true;
+  }
+  return false;
+}
+
+/**
+ * Parses `args` against `spec`. A string flag takes the next argument as its value unless that
+ * one starts with `--` (then the value is missing; write `--name=--odd` to pass such a value).
+ *
+ * @throws {UsageError} For an unknown flag, a missing value, a value given to a boolean flag, or
+ * a flag given twice.
+ */
+export function parseFlags(args: readonly string[], spec: FlagSpec, command: string): ParsedArgs {
+  const flags: FlagValues = new Map();
+  const positionals: string[] = [];
+  for (let at = 0; at < args.length; at++) {
+    const arg = args[at] as string;
+    if (arg === "--") {
+      positionals.push(...args.slice(at + 1));
+      break;
+    }
+    if (arg === "-h") {
+      flags.set("help", true);
+      continue;
+    }
+    if (!arg.startsWith("-") || arg === "-") {
+      positionals.push(arg);
+      continue;
+    }
+    if (!arg.startsWith("--")) {
+      throw new UsageError(`unknown flag ${quote(arg)} for ${command} (see --help)`);
+    }
+    const equals = arg.indexOf("=");
+    const name = arg.slice(2, equals === -1 ? undefined : equals);
+    const kind = Object.hasOwn(spec, name) ? spec[name] : undefined;
+    if (kind === undefined) {
+      throw new UsageError(`unknown flag ${quote(`--${name}`)} for ${command} (see --help)`);
+    }
+    if (flags.has(name)) throw new UsageError(`--${name} is given twice`);
+    if (kind === "boolean") {
+      if (equals !== -1) throw new UsageError(`--${name} takes no value`);
+      flags.set(name, true);
+      continue;
+    }
+    if (equals !== -1) {
+      flags.set(name, arg.slice(equals + 1));
+      continue;
+    }
+    const value = args[at + 1];
+    if (value === undefined || value.startsWith("--")) {
+      throw new UsageError(`--${name} needs a value`);
+    }
+    flags.set(name, value);
+    at++;
+  }
+  return { flags, positionals };
+}
+
+/** A string flag's value, or `undefined` when absent. An empty value is refused. */
+export function stringFlag(flags: FlagValues, name: string): string | undefined {
+  const value = flags.get(name);
+  if (value === undefined) return undefined;
+  if (value === true) throw new UsageError(`--${name} needs a value`);
+  if (value === "") throw new UsageError(`--${name} must not be empty`);
+  return value;
+}
+
+/** Whether a boolean flag was given. */
+export function booleanFlag(flags: FlagValues, name: string): boolean {
+  return flags.get(name) === true;
+}
+
+/**
+ * An integer flag from `min` to `max`, or `fallback` when absent.
+ *
+ * @throws {UsageError} When the value is not a decimal integer in range.
+ */
+export function integerFlag(
+  flags: FlagValues,
+  name: string,
+  range: { min: number; max: number },
+  fallback: number,
+): number;
+export function integerFlag(
+  flags: FlagValues,
+  name: string,
+  range: { min: number; max: number },
+): number | undefined;
+export function integerFlag(
+  flags: FlagValues,
+  name: string,
+  range: { min: number; max: number },
+  fallback?: number,
+): number | undefined {
+  const text = stringFlag(flags, name);
+  if (text === undefined) return fallback;
+  const value = /^\+?\d{1,16}$/.test(text.trim()) ? Number(text.trim()) : NaN;
+  if (!Number.isSafeInteger(value) || value < range.min || value > range.max) {
+    const span = range.max === Number.MAX_SAFE_INTEGER
+      ? `an integer >= ${range.min}`
+      : `an integer from ${range.min} to ${range.max}`;
+    throw new UsageError(`--${name} must be ${span}, got ${quote(text)}`);
+  }
+  return value;
+}
+
+/**
+ * A flag whose value is one of `choices`, or `undefined` when absent.
+ *
+ * @throws {UsageError} For any other value.
+ */
+export function choiceFlag<T extends string>(
+  flags: FlagValues,
+  name: string,
+  choices: readonly T[],
+): T | undefined {
+  const text = stringFlag(flags, name);
+  if (text === undefined) return undefined;
+  if (!(choices as readonly string[]).includes(text)) {
+    throw new UsageError(`--${name} must be one of ${choices.join(", ")}, got ${quote(text)}`);
+  }
+  return text as T;
+}
+
+/**
+ * Refuses positional arguments beyond `max`.
+ *
+ * @throws {UsageError} Naming the first unexpected one.
+ */
+export function noMorePositionals(positionals: readonly string[], max: number, command: string) {
+  const extra = positionals[max];
+  if (extra !== undefined) {
+    throw new UsageError(`unexpected argument ${quote(extra)} for ${command} (see --help)`);
+  }
+}
