@@ -191,13 +191,14 @@ function text(tag: string, className: string, value: string): HTMLElement {
   return element;
 }
 
+/** A short label for a file that is not shown as an image (emoji need fonts a page cannot assume). */
 function iconFor(mediaType: string): string {
-  if (mediaType.startsWith("image/")) return "🖼";
-  if (mediaType.startsWith("audio/")) return "🎵";
-  if (mediaType.startsWith("video/")) return "🎬";
-  if (mediaType === "application/pdf") return "📄";
-  if (mediaType.startsWith("text/")) return "📝";
-  return "📦";
+  if (mediaType.startsWith("image/")) return "IMAGE";
+  if (mediaType.startsWith("audio/")) return "AUDIO";
+  if (mediaType.startsWith("video/")) return "VIDEO";
+  if (mediaType === "application/pdf") return "PDF";
+  if (mediaType.startsWith("text/")) return "TEXT";
+  return "FILE";
 }
 
 /** Thumbnails load when their card comes near the screen, a few at a time. */
@@ -242,7 +243,7 @@ async function loadThumbnail(thumb: HTMLElement, current: Session, id: string): 
     img.src = url;
     thumb.replaceChildren(img);
   } catch {
-    thumb.textContent = "⚠";
+    thumb.textContent = "NO PREVIEW";
     thumb.title = "The thumbnail could not be loaded.";
   }
 }

@@ -14,7 +14,7 @@
 
 import { TolokaEmulator } from "../src/testing/mod.ts";
 import { issueKey, revokeKey } from "../worker/keys.ts";
-import { withLocalKv } from "./local_kv.ts";
+import { withLocalKv } from "../cli/local_kv.ts";
 
 const root = new URL("../", import.meta.url);
 const UPSTREAM_TOKEN = "demo-upstream-token";
@@ -96,6 +96,8 @@ out(
 );
 out(`Edge Worker (wrangler dev):      ${edge}`);
 out(`Demo API key (pools ${DEMO_POOLS.join(", ")}; revoked when this stops): ${key}`);
+out();
+out(`Gallery: open ${edge}/ in a browser and paste the demo key (pool 1, 2 or 3).`);
 out();
 out("Try:");
 out(`  curl -s -H 'Authorization: OAuth ${key}' '${listing}'`);

@@ -168,6 +168,7 @@ edgeSuite(
         assert.deepEqual(Object.keys(okLine).sort(), [
           "duration_ms",
           "key",
+          "key_lookup",
           "method",
           "request_id",
           "route",
@@ -178,6 +179,10 @@ edgeSuite(
         assert.equal(okLine.route, "/api/v1/attachments");
         assert.equal(okLine.status, 200);
         assert.equal(okLine.key, "log probe");
+        assert.equal(okLine.key_lookup, "kv"); // a new key: the first lookup reads KV
+        const again = await edge.request(LIST, { key });
+        const againLine = await edge.logLine(again.headers.get("X-Request-Id")!);
+        assert.equal(againLine.key_lookup, "cache");
         assert.ok(typeof okLine.duration_ms === "number" && okLine.duration_ms >= 0);
 
         const denied = await edge.request(LIST, {});

@@ -39,7 +39,7 @@ edgeSuite(
           assert.equal(answer.text, "");
           assert.deepEqual(corsHeaders(answer), {
             "access-control-allow-headers": "Authorization",
-            "access-control-allow-methods": "GET, HEAD, OPTIONS",
+            "access-control-allow-methods": "GET, OPTIONS",
             "access-control-allow-origin": origin,
             "access-control-expose-headers":
               "X-Request-Id, Content-Disposition, Content-Length, Retry-After",

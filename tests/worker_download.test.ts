@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import type { WireAttachment } from "../src/testing/mod.ts";
 import { assertError, type EdgeAnswer, edgeSuite, OTHER_ACCOUNT_TOKEN } from "./edge_harness.ts";
 
-const CACHE_CONTROL = "private, max-age=31536000, immutable";
+const CACHE_CONTROL = "private, max-age=31536000, immutable, no-transform";
 
 /** The name `filename*=UTF-8''...` gives, decoded. */
 function extendedFileName(disposition: string): string {

@@ -18,6 +18,8 @@ export interface Caller {
   upstreamToken: string;
   /** The KV key of the record (a hash): the rate limiter's key and the cache partition. */
   id: string;
+  /** Whether this lookup read KV or was answered by the isolate's cache (for the log line). */
+  lookup: "kv" | "cache";
 }
 
 const SCHEMES = new Set(["oauth", "apikey", "bearer"]);
@@ -50,7 +52,9 @@ export async function authenticate(request: Request, env: Env): Promise<Caller> 
     throw unauthenticated("Authorization must be 'OAuth <key>', 'ApiKey <key>' or 'Bearer <key>'");
   }
   if (!env.TOKEN_SEALING_KEY) throw new Error("TOKEN_SEALING_KEY is not configured");
-  const lookup = await keyCache(env).lookup(env.TOKENS, env.TOKEN_SEALING_KEY, match[2]!);
+  const keys = keyCache(env);
+  const readsBefore = keys.kvReads;
+  const lookup = await keys.lookup(env.TOKENS, env.TOKEN_SEALING_KEY, match[2]!);
   if (lookup.status === "unknown") throw unauthenticated("Unknown or revoked API key");
   if (lookup.status === "expired") throw unauthenticated("This API key has expired");
   if (lookup.status === "unsealable") {
@@ -62,6 +66,7 @@ export async function authenticate(request: Request, env: Env): Promise<Caller> 
     pools: record.pools === null ? null : new Set(record.pools),
     upstreamToken: lookup.upstreamToken,
     id: lookup.kvKey,
+    lookup: keys.kvReads > readsBefore ? "kv" : "cache",
   };
 }
 

@@ -13,6 +13,8 @@ export interface EdgeState {
   start: number;
   /** The key's name once authenticated. */
   key?: string;
+  /** Whether the key was looked up in KV or found in the isolate's cache. */
+  key_lookup?: "kv" | "cache";
   /** `hit` or `miss` for downloads. */
   cache?: "hit" | "miss";
   /** Items written by an export. */

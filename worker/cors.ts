@@ -21,7 +21,7 @@ export function preflight(request: Request, origins: Set<string>): Response | nu
   const headers = new Headers({ Vary: "Origin" });
   if (origin !== null && origins.has(origin)) {
     headers.set("Access-Control-Allow-Origin", origin);
-    headers.set("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS");
+    headers.set("Access-Control-Allow-Methods", "GET, OPTIONS");
     headers.set("Access-Control-Allow-Headers", "Authorization");
     headers.set("Access-Control-Max-Age", "600");
   }

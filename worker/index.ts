@@ -12,6 +12,7 @@ import type { EdgeRequest } from "./context.ts";
 import { allowedOrigins, corsHeaders, preflight } from "./cors.ts";
 import type { Env } from "./env.ts";
 import { EdgeError, errorResponse, toEdgeError } from "./errors.ts";
+import { galleryPage, galleryScript, galleryStyle } from "./gallery.ts";
 import type { ExecutionContext } from "./kv.ts";
 import {
   downloadAttachment,
@@ -83,6 +84,10 @@ const router = AutoRouter<EdgeRequest, Args>({
 });
 
 router
+  .get("/", galleryPage)
+  .get("/gallery.js", galleryScript)
+  .get("/gallery.css", galleryStyle)
+  .get("/favicon.ico", () => new Response(null, { status: 204 }))
   .get("/health", health)
   .get("/api/v1/attachments", listAttachments)
   .get("/api/v1/attachments.ndjson", exportAttachments("ndjson"))

@@ -18,7 +18,9 @@ import { toWireAttachment as toWire } from "../src/raw_created.ts";
 import type { EdgeRequest } from "./context.ts";
 
 const DEFAULT_UPSTREAM = "https://toloka.dev/api/v1";
-const IMMUTABLE = "max-age=31536000, immutable";
+// `no-transform`: Cloudflare (and Miniflare) would gzip text types on the way out and drop
+// Content-Length, which download tools use for progress and completeness checks.
+const IMMUTABLE = "max-age=31536000, immutable, no-transform";
 
 /** `GET /health`: no auth, no upstream. */
 export function health(): Response {
@@ -139,6 +141,7 @@ async function begin(
 ): Promise<{ caller: Caller; client: AttachmentsClient }> {
   const caller = await authenticate(request, env);
   request.edge.key = caller.name;
+  request.edge.key_lookup = caller.lookup;
   if (env.RATE_LIMITER) {
     const { success } = await env.RATE_LIMITER.limit({ key: caller.id });
     if (!success) {

@@ -1,0 +1,422 @@
+/**
+ * `download`: every attachment that matches the filters into one folder.
+ *
+ * - The listing runs ahead of the downloads by at most {@linkcode LOOKAHEAD} attachments; up to
+ *   `--concurrency` files are fetched at once, each streamed to disk and hashed on the way (no
+ *   file is ever held in memory).
+ * - A file is written as `.<name>.part` and renamed to `<name>` when complete and checked against
+ *   `Content-Length`, so a final name never holds half a file. Its manifest line is appended
+ *   after the rename.
+ * - A second run skips files whose manifest line matches their name, size and SHA-256, and fetches
+ *   the rest. Files whose check fails are fetched again.
+ * - The client retries each request; a file whose body breaks off is retried as a whole, with
+ *   backoff, up to `--retries` times. 400, 401, 403, 404 and 409 are not retried.
+ * - Aborting (Ctrl-C) cuts the transfers, removes their temporary files, flushes the manifest and
+ *   ends with exit code 130.
+ *
+ * @module
+ */
+
+import { createHash } from "node:crypto";
+import { join, resolve } from "node:path";
+import type { AttachmentsClient } from "../src/client.ts";
+import { TolokaApiError } from "../src/errors.ts";
+import { toWireAttachment } from "../src/raw_created.ts";
+import type { Attachment, AttachmentFilter, Order } from "../src/types.ts";
+import type { Context } from "./context.ts";
+import { displayText, formatBytes } from "./display.ts";
+import { errorText, EXIT } from "./errors.ts";
+import {
+  booleanFlag,
+  type FlagSpec,
+  integerFlag,
+  noMorePositionals,
+  parseFlags,
+  quote,
+  stringFlag,
+  UsageError,
+} from "./flags.ts";
+import {
+  loadManifest,
+  MANIFEST_NAME,
+  type ManifestEntry,
+  ManifestWriter,
+  rewriteManifest,
+  writeAll,
+} from "./manifest.ts";
+import { emptyCounts, type ProgressCounts, ProgressReporter } from "./progress.ts";
+import {
+  clientFrom,
+  CONNECTION_FLAGS,
+  filterFrom,
+  maxFrom,
+  orderFrom,
+  QUERY_FLAGS,
+} from "./query_flags.ts";
+import { BoundedQueue } from "./queue.ts";
+import { localFileName } from "./sanitize.ts";
+
+/** The flags of `download`. */
+export const DOWNLOAD_FLAGS: FlagSpec = {
+  ...CONNECTION_FLAGS,
+  ...QUERY_FLAGS,
+  out: "string",
+  concurrency: "string",
+  retries: "string",
+  "dry-run": "boolean",
+  quiet: "boolean",
+};
+
+/** How many listed attachments may wait for a download slot. */
+export const LOOKAHEAD = 10_000;
+/** The longest wait between two attempts at one file, in milliseconds. */
+const MAX_FILE_RETRY_DELAY_MS = 10_000;
+/** Failures listed one by one in the summary; the rest are counted. */
+const FAILURES_SHOWN = 20;
+/** Statuses a new attempt cannot fix. */
+const FINAL_STATUSES = new Set([400, 401, 403, 404, 409]);
+
+/** Everything a download run needs, checked. */
+export interface DownloadPlan {
+  /** The API client. */
+  client: AttachmentsClient;
+  /** Which attachments. */
+  filter: AttachmentFilter;
+  /** In which order they are listed (and so, roughly, fetched). */
+  order: Order;
+  /** At most this many attachments (`Infinity`: all). */
+  max: number;
+  /** The absolute path of the folder. */
+  folder: string;
+  /** Files fetched at once. */
+  concurrency: number;
+  /** New attempts at a file after the first. */
+  retries: number;
+  /** Only print what would be fetched. */
+  dryRun: boolean;
+  /** No progress output. */
+  quiet: boolean;
+}
+
+/** Runs `download` with the arguments after the command name; resolves to the exit code. */
+export async function downloadCommand(context: Context, args: readonly string[]): Promise<number> {
+  const { flags, positionals } = parseFlags(args, DOWNLOAD_FLAGS, "download");
+  noMorePositionals(positionals, 0, "download");
+  const out = stringFlag(flags, "out");
+  const filter = filterFrom(flags);
+  const order = orderFrom(flags);
+  const max = maxFrom(flags);
+  const concurrency = integerFlag(flags, "concurrency", { min: 1, max: 64 }, 8);
+  const retries = integerFlag(flags, "retries", { min: 0, max: 100 }, 5);
+  if (out === undefined) throw new UsageError("--out is required: the folder to download into");
+  const client = clientFrom(context, flags, retries);
+  return await runDownload(context, {
+    client,
+    filter,
+    order,
+    max,
+    folder: resolve(context.cwd, out),
+    concurrency,
+    retries,
+    dryRun: booleanFlag(flags, "dry-run"),
+    quiet: booleanFlag(flags, "quiet"),
+  });
+}
+
+/** A local file could not be written: no point going on. */
+class LocalFileError extends Error {
+  override name = "LocalFileError";
+}
+
+function local<T>(path: string, action: string): (error: unknown) => T {
+  return (error: unknown): T => {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new LocalFileError(`cannot ${action} ${path}: ${reason}`, { cause: error });
+  };
+}
+
+/** Whether another attempt at a file may succeed after `error`. */
+function isRetryable(error: unknown): boolean {
+  return !(error instanceof TolokaApiError && FINAL_STATUSES.has(error.status));
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** The SHA-256 and size of a regular file, or `undefined` when it is not one. */
+async function hashFile(
+  path: string,
+  signal: AbortSignal,
+): Promise<{ size: number; sha256: string } | undefined> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+  } catch {
+    return undefined;
+  }
+  const hash = createHash("sha256");
+  let size = 0;
+  for await (const chunk of file.readable) {
+    if (signal.aborted) throw signal.reason;
+    hash.update(chunk);
+    size += chunk.length;
+  }
+  return { size, sha256: hash.digest("hex") };
+}
+
+/** A failed file, for the summary. */
+interface Failure {
+  id: string;
+  name: string;
+  error: unknown;
+}
+
+/** Runs a checked plan; resolves to the exit code. Never throws for a failed file. */
+export async function runDownload(context: Context, plan: DownloadPlan): Promise<number> {
+  const { client, folder } = plan;
+  const err = context.stderr;
+  if (!plan.dryRun) await Deno.mkdir(folder, { recursive: true }).catch(local(folder, "create"));
+  const manifest = await loadManifest(folder);
+  const entries = manifest.entries;
+  let rewrite = manifest.invalidLines > 0 || manifest.duplicateLines > 0;
+  const writer = plan.dryRun ? undefined : await ManifestWriter.open(folder);
+
+  const stop = new AbortController();
+  const signal = AbortSignal.any([context.signal, stop.signal]);
+  const queue = new BoundedQueue<Attachment>(LOOKAHEAD);
+  const closeQueue = (): void => queue.close();
+  signal.addEventListener("abort", closeQueue, { once: true });
+
+  const counts: ProgressCounts = emptyCounts();
+  const progress = new ProgressReporter(
+    err,
+    plan.quiet ? "none" : context.stderrIsTerminal ? "bar" : "lines",
+    context.now,
+    context.columns,
+  );
+  const failures: Failure[] = [];
+  const handled = new Set<string>();
+  let listingError: unknown;
+  let fatal: unknown;
+
+  const backoff = (attempt: number): number =>
+    Math.min(context.retryDelayMs * 2 ** attempt, MAX_FILE_RETRY_DELAY_MS) *
+    (0.5 + Math.random() / 2);
+
+  /** One attempt: stream to `.name.part`, hash, check the length, rename. */
+  const fetchOnce = async (
+    attachment: Attachment,
+    name: string,
+  ): Promise<{ size: number; sha256: string }> => {
+    const download = await client.downloadAttachment(attachment.id, { signal });
+    const target = join(folder, name);
+    const temporary = join(folder, `.${name}.part`);
+    const reader = download.body.getReader();
+    let file: Deno.FsFile | undefined;
+    let written = 0;
+    let complete = false;
+    try {
+      // Never write through whatever may sit at the temporary name (a symlink, say).
+      await Deno.remove(temporary).catch((error) => {
+        if (!(error instanceof Deno.errors.NotFound)) throw error;
+      }).catch(local(temporary, "remove"));
+      file = await Deno.open(temporary, { write: true, createNew: true }).catch(
+        local<Deno.FsFile>(temporary, "create"),
+      );
+      const hash = createHash("sha256");
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        hash.update(value);
+        await writeAll(file, value).catch(local(temporary, "write"));
+        written += value.length;
+        counts.bytes += value.length;
+        progress.update(counts);
+      }
+      if (download.size !== undefined && written !== download.size) {
+        throw new Error(`the download ended after ${written} of ${download.size} bytes`);
+      }
+      file.close();
+      file = undefined;
+      await Deno.rename(temporary, target).catch(local(target, "create"));
+      complete = true;
+      return { size: written, sha256: hash.digest("hex") };
+    } finally {
+      if (!complete) {
+        await reader.cancel().catch(() => {});
+        file?.close();
+        await Deno.remove(temporary).catch(() => {});
+        counts.bytes -= written;
+      }
+    }
+  };
+
+  const fetchWithRetries = async (
+    attachment: Attachment,
+    name: string,
+  ): Promise<{ size: number; sha256: string }> => {
+    for (let attempt = 0;; attempt++) {
+      try {
+        return await fetchOnce(attachment, name);
+      } catch (error) {
+        if (signal.aborted || error instanceof LocalFileError) throw error;
+        if (attempt >= plan.retries || !isRetryable(error)) throw error;
+        await sleep(backoff(attempt), signal);
+      }
+    }
+  };
+
+  const isComplete = async (entry: ManifestEntry, name: string): Promise<boolean> => {
+    if (entry.path !== name) return false;
+    const path = join(folder, name);
+    const info = await Deno.lstat(path).catch(() => undefined);
+    if (info === undefined || !info.isFile || info.size !== entry.size) return false;
+    const actual = await hashFile(path, signal);
+    return actual !== undefined && actual.size === entry.size && actual.sha256 === entry.sha256;
+  };
+
+  const handle = async (attachment: Attachment): Promise<void> => {
+    if (handled.has(attachment.id)) return;
+    handled.add(attachment.id);
+    const name = localFileName(attachment.id, attachment.name ?? "");
+    const known = entries.get(attachment.id);
+    if (known !== undefined) {
+      if (await isComplete(known, name)) {
+        counts.present++;
+        return;
+      }
+      // Stale: the file is gone or differs. Its line goes when the manifest is rewritten.
+      entries.delete(attachment.id);
+      rewrite = true;
+    }
+    if (plan.dryRun) {
+      await context.stdout.write(`${name}\n`);
+      counts.downloaded++;
+      return;
+    }
+    try {
+      const { size, sha256 } = await fetchWithRetries(attachment, name);
+      const entry: ManifestEntry = {
+        id: attachment.id,
+        path: name,
+        size,
+        sha256,
+        attachment: toWireAttachment(attachment),
+      };
+      await (writer as ManifestWriter).append(entry).catch(local(join(folder, MANIFEST_NAME), "write"));
+      entries.set(attachment.id, entry);
+      counts.downloaded++;
+    } catch (error) {
+      if (signal.aborted && !(error instanceof LocalFileError)) return;
+      if (error instanceof LocalFileError) {
+        fatal ??= error;
+        stop.abort(error);
+        return;
+      }
+      failures.push({ id: attachment.id, name: attachment.name ?? "", error });
+      counts.failed++;
+    } finally {
+      progress.update(counts);
+    }
+  };
+
+  const lister = (async (): Promise<void> => {
+    try {
+      let listed = 0;
+      const attachments = client.getAttachments(plan.filter, { order: plan.order, signal });
+      for await (const attachment of attachments) {
+        if (!await queue.push(attachment)) break;
+        counts.listed++;
+        if (++listed >= plan.max) break;
+      }
+      if (!signal.aborted) counts.listingDone = true;
+    } catch (error) {
+      if (!signal.aborted) listingError = error;
+    } finally {
+      queue.close();
+    }
+  })();
+
+  const worker = async (): Promise<void> => {
+    for (;;) {
+      if (signal.aborted) return;
+      const attachment = await queue.shift();
+      if (attachment === undefined || signal.aborted) return;
+      try {
+        await handle(attachment);
+      } catch (error) {
+        // Checking a present file failed locally, or the run was stopped meanwhile.
+        if (!signal.aborted) {
+          fatal ??= error;
+          stop.abort(error);
+        }
+        return;
+      }
+    }
+  };
+
+  await Promise.all([lister, ...Array.from({ length: plan.concurrency }, worker)]);
+  signal.removeEventListener("abort", closeQueue);
+  progress.finish(counts);
+  await writer?.close();
+  if (rewrite && !plan.dryRun) await rewriteManifest(folder, entries.values());
+
+  const seconds = progress.elapsed() / 1000;
+  if (listingError !== undefined && counts.listed === 0) {
+    // Nothing happened: the error alone says it all.
+  } else if (plan.dryRun) {
+    await err.write(
+      `dry run: ${counts.downloaded} to download, ${counts.present} already present\n`,
+    );
+  } else {
+    const rate = seconds > 0 ? `, ${formatBytes(Math.round(counts.bytes / seconds))}/s` : "";
+    await err.write(
+      `${counts.downloaded} downloaded (${formatBytes(counts.bytes)} in ${
+        seconds.toFixed(1)
+      } s${rate}), ${counts.present} already present, ${failures.length} failed\n`,
+    );
+  }
+  for (const failure of failures.slice(0, FAILURES_SHOWN)) {
+    await err.write(
+      `failed: ${displayText(failure.id)} ${quote(failure.name)}: ${errorText(failure.error)}\n`,
+    );
+  }
+  if (failures.length > FAILURES_SHOWN) {
+    await err.write(`... and ${failures.length - FAILURES_SHOWN} more failed\n`);
+  }
+  if (fatal !== undefined) {
+    await err.write(`error: ${errorText(fatal)}\n`);
+    return EXIT.failure;
+  }
+  if (context.signal.aborted) {
+    await err.write("interrupted: run the same command again to fetch the rest\n");
+    return EXIT.interrupted;
+  }
+  if (listingError !== undefined) {
+    await err.write(`error: listing stopped: ${errorText(listingError)}\n`);
+    return EXIT.failure;
+  }
+  if (failures.length > 0) {
+    await err.write(
+      `error: ${failures.length} file(s) missing: run the same command again to retry them\n`,
+    );
+    return EXIT.failure;
+  }
+  return EXIT.ok;
+}
+
