@@ -9,6 +9,7 @@
 // C0 and C1 controls, DEL, the backslash (so escapes stay unambiguous), bidi and zero-width
 // format characters, line/paragraph separators, the BOM, and lone surrogates.
 const UNSAFE =
+  // deno-lint-ignore no-control-regex -- matching controls is the point
   /[\u0000-\u001f\u007f-\u009f\\\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]|[\ud800-\udfff]/gu;
 
 const NAMED: Readonly<Record<string, string>> = {

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { TolokaApiError, TolokaError } from "../src/errors.ts";
+import { TolokaApiError } from "../src/errors.ts";
 import { displayText } from "./display.ts";
 import { UsageError } from "./flags.ts";
 
@@ -26,9 +26,4 @@ export function errorText(error: unknown): string {
 /** The exit code for an error that ended a command. */
 export function exitCodeOf(error: unknown): number {
   return error instanceof UsageError ? EXIT.usage : EXIT.failure;
-}
-
-/** Whether `error` is from the API or the network, as opposed to a bug or a local failure. */
-export function isRemoteError(error: unknown): boolean {
-  return error instanceof TolokaError;
 }

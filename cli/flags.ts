@@ -173,7 +173,11 @@ export function choiceFlag<T extends string>(
  *
  * @throws {UsageError} Naming the first unexpected one.
  */
-export function noMorePositionals(positionals: readonly string[], max: number, command: string) {
+export function noMorePositionals(
+  positionals: readonly string[],
+  max: number,
+  command: string,
+): void {
   const extra = positionals[max];
   if (extra !== undefined) {
     throw new UsageError(`unexpected argument ${quote(extra)} for ${command} (see --help)`);

@@ -41,7 +41,11 @@ export function encoderFor(format: ListFormat): Encoder {
     case "json":
       return jsonEncoder();
     case "csv":
-      return { head: csvHeader, items: (items) => items.map(csvAttachment).join(""), tail: () => "" };
+      return {
+        head: csvHeader,
+        items: (items) => items.map(csvAttachment).join(""),
+        tail: () => "",
+      };
     case "table":
       return new TableEncoder();
   }

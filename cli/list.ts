@@ -43,9 +43,12 @@ export async function listCommand(context: Context, args: readonly string[]): Pr
   const out = context.stdout;
   await out.write(encoder.head());
   let count = 0;
+  const batchSize = Math.min(100, max);
   const pages = client.getAttachmentPages(filter, {
     order,
-    batchSize: Math.min(100, max),
+    batchSize,
+    // With --max that one page covers, a page fetched ahead would be thrown away.
+    prefetch: max > batchSize,
     signal: context.signal,
   });
   for await (const page of pages) {

@@ -82,7 +82,9 @@ export function renderBar(counts: ProgressCounts, elapsedMs: number, columns: nu
   const bar = f.fraction === undefined
     ? "[" + "-".repeat(width) + "]"
     : `[${"#".repeat(filled)}${"-".repeat(width - filled)}]`;
-  const percent = f.fraction === undefined ? "  ?%" : `${Math.floor(f.fraction * 100)}%`.padStart(4);
+  const percent = f.fraction === undefined
+    ? "  ?%"
+    : `${Math.floor(f.fraction * 100)}%`.padStart(4);
   const line = `${percent} ${bar} ${f.handled}/${f.total} files${extras(counts)}  ` +
     `${formatBytes(counts.bytes)}  ${formatBytes(Math.round(f.bytesPerSecond))}/s  ` +
     `ETA ${f.etaSeconds === undefined ? "?" : formatDuration(f.etaSeconds)}`;

@@ -16,6 +16,7 @@ export const MAX_NAME_BYTES = 200;
 const RESERVED = /^(con|prn|aux|nul|conin\$|conout\$|com[0-9¹²³]|lpt[0-9¹²³])\s*(\.|$)/i;
 // Separators, controls (C0, DEL, C1), characters Windows forbids, bidi and zero-width formats.
 const UNSAFE =
+  // deno-lint-ignore no-control-regex -- matching controls is the point
   /[\/\\\u0000-\u001f\u007f-\u009f<>:"|?*\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/gu;
 // An id that is safe as is: lowercase (so ids differing in case cannot collide), no `_` (which
 // separates the id from the name), no leading or trailing dot.
@@ -87,14 +88,15 @@ function shortHash(text: string, length: number): string {
 
 /**
  * The id as a name prefix: unchanged when it is plain (lowercase letters, digits, `.` and `-`,
- * as Toloka's UUIDs and `fr.` ids are); otherwise its safe characters, lowercased, followed by
- * `-` and 16 hex digits of its hash, so two different ids never share a prefix, in any case.
+ * as Toloka's UUIDs and `fr.` ids are); otherwise its letters and digits, lowercased, followed by
+ * `-` and 16 hex digits of its hash, so two different ids never share a prefix, in any case (and
+ * a hashed prefix holds no dot, so it is never a reserved device name such as `nul.txt`).
  * Never holds `_`, so the prefix ends where the first `_` is.
  */
 export function idPrefix(id: string): string {
   if (PLAIN_ID.test(id) && !RESERVED.test(id)) return id;
-  const readable = id.toWellFormed().normalize("NFC").toLowerCase().replace(/[^a-z0-9.-]+/g, "-")
-    .slice(0, 40).replace(/^[.-]+|[.-]+$/g, "");
+  const readable = id.toWellFormed().normalize("NFC").toLowerCase()
+    .replace(/[^a-z0-9-]+/g, "-").slice(0, 40).replace(/^-+|-+$/g, "");
   return `${readable || "id"}-${shortHash(id, 16)}`;
 }
 

@@ -10,9 +10,9 @@
 
 /**
  * Wraps a generator factory. The factory runs on the first `next()` (nothing happens before),
- * with a signal that aborts when the caller's `signal` does or when the iterator is closed by
- * `return()` (such as a `break` out of `for await`). A `next()` pending at that moment resolves
- * as done.
+ * with a signal that aborts when the caller's `signal` does, when the iterator is closed by
+ * `return()` (such as a `break` out of `for await`), or when the generator throws. A `next()`
+ * pending at a `return()` resolves as done.
  */
 export function abortableIterator<T>(
   start: (signal: AbortSignal) => AsyncGenerator<T, undefined, undefined>,
@@ -39,6 +39,8 @@ export function abortableIterator<T>(
         return result;
       } catch (error) {
         closed = true;
+        // The iteration is over: whatever it still has in flight (a prefetch, other lanes) stops.
+        controller.abort(stopped);
         if (error === stopped) return done;
         throw error;
       }

@@ -10,7 +10,14 @@ import { mustBe } from "./describe_value.ts";
 import { toAttachmentDownload } from "./download.ts";
 import { itemIterator } from "./item_iterator.ts";
 import { resolveBaseUrl } from "./environments.ts";
-import { applyPage, type Cursor, nextPageQuery, type PagingPlan, START } from "./pagination.ts";
+import {
+  applyPage,
+  type Cursor,
+  nextPageQuery,
+  type PageStep,
+  type PagingPlan,
+  START,
+} from "./pagination.ts";
 import {
   buildListQuery,
   validateBoolean,
@@ -22,7 +29,14 @@ import {
   validateSignal,
   validateSort,
 } from "./query.ts";
-import { parseAttachment, parseAttachmentPage } from "./schema.ts";
+import {
+  completeListingPage,
+  type ListedItem,
+  parseAttachment,
+  parseAttachmentPage,
+  readCreated,
+  readListingPage,
+} from "./schema.ts";
 import { getJson, getStream, type TransportConfig } from "./transport.ts";
 import type {
   Attachment,
@@ -375,36 +389,41 @@ export class AttachmentsClient {
     };
   }
 
-  async #fetchPage(plan: PagingPlan, cursor: Cursor, signal: AbortSignal): Promise<AttachmentPage> {
-    const body = await getJson(
-      this.#transport,
-      "/attachments",
-      nextPageQuery(plan, cursor),
-      signal,
-    );
-    return parseAttachmentPage(body);
+  /** GETs one listing page: the body, parsed as JSON, not yet checked. */
+  #fetchListing(plan: PagingPlan, cursor: Cursor, signal: AbortSignal): Promise<unknown> {
+    return getJson(this.#transport, "/attachments", nextPageQuery(plan, cursor), signal);
   }
 
-  /** The page loop: one request per step, the next one started early with `prefetch`. */
+  /**
+   * The page loop: one request per step. With `prefetch` the next request goes out as soon as
+   * the current page's paging fields are checked and its cursor is known, before the rest of the
+   * page is checked and converted: that work then overlaps the server's.
+   */
   async *#pages(
     plan: PagingPlan,
     prefetch: boolean,
     signal: AbortSignal,
   ): AsyncGenerator<AttachmentPage, undefined, undefined> {
+    const byCreated = plan.order === "created" || plan.order === "-created";
     let cursor: Cursor | null = START;
-    let ahead: Promise<AttachmentPage> | undefined;
+    let ahead: Promise<unknown> | undefined;
     while (cursor !== null) {
-      const page: AttachmentPage = await (ahead ?? this.#fetchPage(plan, cursor, signal));
+      const body: unknown = await (ahead ?? this.#fetchListing(plan, cursor, signal));
       ahead = undefined;
-      const step = applyPage(plan, cursor, page);
+      const listing = readListingPage(body);
+      if (byCreated) readCreated(listing.items);
+      const step: PageStep<ListedItem> = applyPage(plan, cursor, listing);
       cursor = step.next;
       if (prefetch && cursor !== null) {
-        ahead = this.#fetchPage(plan, cursor, signal);
+        ahead = this.#fetchListing(plan, cursor, signal);
         // Its failure is reported when the page is awaited; if the loop stops first, the
         // iterator's abort ends it and nobody needs to hear about it.
         ahead.catch(() => {});
       }
-      if (step.items.length > 0) yield { items: step.items, has_more: cursor !== null };
+      completeListingPage(listing);
+      // The same objects, now attachments.
+      const items = step.items as unknown[] as Attachment[];
+      if (items.length > 0) yield { items, has_more: cursor !== null };
     }
   }
 }

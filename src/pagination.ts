@@ -48,7 +48,7 @@ import { TolokaResponseError } from "./errors.ts";
 import { buildListQuery, type NormalizedFilter } from "./query.ts";
 import { createdOf } from "./raw_created.ts";
 import { formatTimestamp, parseTimestamp } from "./timestamps.ts";
-import type { Attachment, AttachmentPage, Order } from "./types.ts";
+import type { Order } from "./types.ts";
 
 /** What to list and how: fixed for a whole iteration. */
 export interface PagingPlan {
@@ -192,10 +192,25 @@ export function nextPageQuery(plan: PagingPlan, cursor: Cursor): URLSearchParams
   }
 }
 
+/**
+ * What paging reads of an item: its `id`, and its `created` as remembered by the parser (or, for
+ * an object the library did not parse, its `created` as a `Date` or a string).
+ */
+export interface PagedItem {
+  readonly id: string;
+  readonly created: Date | string;
+}
+
+/** A page as {@linkcode applyPage} reads it. */
+export interface PagedPage<T extends PagedItem> {
+  readonly items: readonly T[];
+  readonly has_more: boolean;
+}
+
 /** The result of {@linkcode applyPage}. */
-export interface PageStep {
+export interface PageStep<T extends PagedItem> {
   /** The items to yield: new, in order. */
-  readonly items: Attachment[];
+  readonly items: T[];
   /** The next cursor, or `null` when the listing is complete. */
   readonly next: Cursor | null;
 }
@@ -206,11 +221,13 @@ interface Position {
   readonly id: string;
 }
 
-function positionOf(item: Attachment): Position {
+function positionOf(item: PagedItem): Position {
   const created = createdOf(item);
   if (created !== undefined) return { created: created.utc, key: created.key, id: item.id };
-  // An item this library did not parse (only in tests of these functions): its `Date`.
-  const parsed = parseTimestamp(formatTimestamp(item.created) ?? "");
+  // An item this library did not parse (only in tests of these functions).
+  const parsed = parseTimestamp(
+    typeof item.created === "string" ? item.created : formatTimestamp(item.created) ?? "",
+  );
   if (parsed === undefined) {
     throw new TolokaResponseError(`Attachment ${item.id} has an unreadable "created"`);
   }
@@ -225,7 +242,11 @@ function broken(message: string): TolokaResponseError {
   return new TolokaResponseError(`The API answered a listing page that breaks paging: ${message}`);
 }
 
-function applyIdPage(plan: PagingPlan, cursor: Cursor, page: AttachmentPage): PageStep {
+function applyIdPage<T extends PagedItem>(
+  plan: PagingPlan,
+  cursor: Cursor,
+  page: PagedPage<T>,
+): PageStep<T> {
   const direction = isDescending(plan.order) ? -1 : 1;
   let previous = cursor.phase === "id" ? cursor.id : undefined;
   for (const item of page.items) {
@@ -240,13 +261,18 @@ function applyIdPage(plan: PagingPlan, cursor: Cursor, page: AttachmentPage): Pa
     }
     previous = item.id;
   }
-  if (!page.has_more) return { items: page.items, next: null };
-  const last = page.items.at(-1);
+  const items = page.items.slice();
+  if (!page.has_more) return { items, next: null };
+  const last = items.at(-1);
   if (last === undefined) throw broken("an empty page with has_more: true");
-  return { items: page.items, next: { phase: "id", id: last.id } };
+  return { items, next: { phase: "id", id: last.id } };
 }
 
-function applyCreatedPage(plan: PagingPlan, cursor: Cursor, page: AttachmentPage): PageStep {
+function applyCreatedPage<T extends PagedItem>(
+  plan: PagingPlan,
+  cursor: Cursor,
+  page: PagedPage<T>,
+): PageStep<T> {
   const direction = isDescending(plan.order) ? -1 : 1;
   const ties = cursor.phase === "ties";
   const cursorKey = cursor.phase === "start" || cursor.phase === "id" ? undefined : cursor.key;
@@ -254,7 +280,7 @@ function applyCreatedPage(plan: PagingPlan, cursor: Cursor, page: AttachmentPage
   const at: Position | undefined = cursor.phase === "after" || cursor.phase === "ties"
     ? cursor
     : undefined;
-  const items: Attachment[] = [];
+  const items: T[] = [];
   const positions: Position[] = [];
   let previous: Position | undefined;
   let last: Position | undefined;
@@ -331,7 +357,11 @@ function applyCreatedPage(plan: PagingPlan, cursor: Cursor, page: AttachmentPage
  * @throws {TolokaResponseError} When the page breaks the paging contract: items out of order or
  * not past the cursor, or `has_more: true` without anything new.
  */
-export function applyPage(plan: PagingPlan, cursor: Cursor, page: AttachmentPage): PageStep {
+export function applyPage<T extends PagedItem>(
+  plan: PagingPlan,
+  cursor: Cursor,
+  page: PagedPage<T>,
+): PageStep<T> {
   return plan.order === "id" || plan.order === "-id"
     ? applyIdPage(plan, cursor, page)
     : applyCreatedPage(plan, cursor, page);

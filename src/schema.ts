@@ -6,12 +6,18 @@
  * unknown fields appear and are kept) and strict about wrong types: a body that breaks the schema
  * is a {@linkcode TolokaResponseError} naming the field, such as `items[3].created`.
  *
+ * A listing page is checked in two steps, both with valibot: first the fields paging needs (the
+ * page's shape, each item's `id` and `created`), so that the next request can go out at once,
+ * then everything else while it is on its way. The checked body itself becomes the result (a
+ * body fresh from `JSON.parse` is ours to change): valibot's output copies are never used, so the
+ * schemas are plain `object`s (unknown fields stay on the input) and no item is copied.
+ *
  * @module
  */
 
 import * as v from "valibot";
 import { TolokaResponseError } from "./errors.ts";
-import { rememberCreated } from "./raw_created.ts";
+import { createdOf, rememberCreated } from "./raw_created.ts";
 import { parseTimestamp } from "./timestamps.ts";
 import type { Attachment, AttachmentPage } from "./types.ts";
 
@@ -20,7 +26,7 @@ const optionalString = v.optional(v.string());
 type JsonObjectSchema<TEntries extends v.ObjectEntries> = v.SchemaWithPipe<
   readonly [
     v.CustomSchema<Record<string, unknown>, v.ErrorMessage<v.CustomIssue> | undefined>,
-    v.LooseObjectSchema<TEntries, undefined>,
+    v.ObjectSchema<TEntries, undefined>,
   ]
 >;
 
@@ -28,17 +34,18 @@ function isJsonObject(input: unknown): boolean {
   return typeof input === "object" && input !== null && !Array.isArray(input);
 }
 
-/** A JSON object with these entries and any others (valibot's object schemas let arrays in). */
+function notAnObject(issue: v.CustomIssue): string {
+  return `must be Object, received ${issue.received}`;
+}
+
+/**
+ * A JSON object with these entries, and any others: they are left on the input, which is what
+ * the caller keeps (valibot's object schemas let arrays in, hence the first check).
+ */
 function jsonObject<const TEntries extends v.ObjectEntries>(
   entries: TEntries,
 ): JsonObjectSchema<TEntries> {
-  return v.pipe(
-    v.custom<Record<string, unknown>>(
-      isJsonObject,
-      (issue) => `must be Object, received ${issue.received}`,
-    ),
-    v.looseObject(entries),
-  );
+  return v.pipe(v.custom<Record<string, unknown>>(isJsonObject, notAnObject), v.object(entries));
 }
 
 const OwnerSchema = jsonObject({
@@ -54,22 +61,45 @@ const DetailsSchema = jsonObject({
 });
 
 // `id` and `created` are required: without them an item can be neither fetched nor paged past.
-const AttachmentSchema = jsonObject({
+const PAGING_ENTRIES = {
   id: v.pipe(v.string(), v.nonEmpty()),
   created: v.string(),
+};
+
+const OTHER_ENTRIES = {
   attachment_type: optionalString,
   name: optionalString,
   details: v.optional(DetailsSchema),
   owner: v.optional(OwnerSchema),
   media_type: optionalString,
-});
+};
 
-const PageSchema = jsonObject({
-  items: v.array(AttachmentSchema),
+const AttachmentSchema = jsonObject({ ...PAGING_ENTRIES, ...OTHER_ENTRIES });
+
+/** Step 1 of a listing page: its shape and what paging needs of each item. */
+const ListingSchema = jsonObject({
+  items: v.array(jsonObject(PAGING_ENTRIES)),
   has_more: v.boolean(),
 });
 
-type WireAttachment = v.InferOutput<typeof AttachmentSchema>;
+/** Step 2: the other fields of each item (step 1 made sure every item is a JSON object). */
+const ItemFieldsSchema = v.array(v.object(OTHER_ENTRIES));
+
+/** An item of a listing page after step 1: a JSON object with an `id` and a `created` string. */
+export interface ListedItem {
+  /** Checked: a non-empty string. */
+  id: string;
+  /** Checked: a string; its timestamp is parsed by {@linkcode readCreated}. */
+  created: string;
+  /** Not yet checked. */
+  [field: string]: unknown;
+}
+
+/** A listing page after step 1 ({@linkcode readListingPage}): the body itself, checked so far. */
+export interface ListingPage {
+  items: ListedItem[];
+  has_more: boolean;
+}
 
 function formatPath(path: readonly v.IssuePathItem[] | undefined, prefix: string): string {
   let text = prefix;
@@ -100,9 +130,34 @@ function schemaError(
   );
 }
 
-/** Turns a checked wire item into an `Attachment`: `created` becomes a `Date`, the string is kept. */
-function toAttachment(wire: WireAttachment, what: string, prefix: string): Attachment {
-  const raw = wire.created;
+/** Runs a schema; throws the first issue as a {@linkcode TolokaResponseError}. */
+function check(
+  schema: v.GenericSchema,
+  body: unknown,
+  what: string,
+  prefix: string,
+): void {
+  const result = v.safeParse(schema, body, { abortEarly: true });
+  if (!result.success) throw schemaError(what, result.issues[0], prefix);
+}
+
+const LISTING = "a listing page";
+
+/**
+ * Parses and remembers the `created` timestamp of items `from` onwards (those already read are
+ * skipped), as {@linkcode createdOf} returns it: paging compares these at full precision.
+ *
+ * @throws {TolokaResponseError} When a `created` is not a timestamp, naming `items[i].created`.
+ */
+export function readCreated(items: readonly ListedItem[], what = LISTING): void {
+  for (let index = 0; index < items.length; index++) {
+    const item = items[index] as ListedItem;
+    if (createdOf(item) === undefined) readOneCreated(item, what, `items[${index}]`);
+  }
+}
+
+function readOneCreated(item: ListedItem, what: string, prefix: string): void {
+  const raw = item.created;
   const timestamp = parseTimestamp(raw);
   if (timestamp === undefined) {
     const path = `${prefix}${prefix === "" ? "" : "."}created`;
@@ -113,12 +168,37 @@ function toAttachment(wire: WireAttachment, what: string, prefix: string): Attac
       { path },
     );
   }
-  // The checked input itself becomes the attachment (a body fresh from JSON.parse is ours to
-  // change): it keeps the API's field order, which a proxy re-serialising items preserves.
-  const attachment = wire as unknown as Attachment;
-  attachment.created = timestamp.date;
-  rememberCreated(attachment, timestamp);
-  return attachment;
+  rememberCreated(item, timestamp);
+}
+
+/**
+ * Step 1 of checking the body of `GET /attachments`: its shape, `has_more`, and each item's `id`
+ * and `created` strings. The body is taken over: {@linkcode completeListingPage} turns its items
+ * into attachments in place.
+ *
+ * @throws {TolokaResponseError} When the body breaks this part of the schema.
+ */
+export function readListingPage(body: unknown): ListingPage {
+  check(ListingSchema, body, LISTING, "");
+  return body as ListingPage;
+}
+
+/**
+ * Step 2: checks every other field of the items, reads the `created` timestamps not read yet and
+ * turns each item into an `Attachment` in place (`created` becomes a `Date`; the exact string is
+ * remembered). Returns the page's items, the same objects.
+ *
+ * @throws {TolokaResponseError} When an item breaks the schema.
+ */
+export function completeListingPage(page: ListingPage): Attachment[] {
+  const items = page.items;
+  check(ItemFieldsSchema, items, LISTING, "items");
+  readCreated(items);
+  for (let index = 0; index < items.length; index++) {
+    const item = items[index] as ListedItem;
+    (item as unknown as Attachment).created = (createdOf(item) as { date: Date }).date;
+  }
+  return items as unknown as Attachment[];
 }
 
 /**
@@ -126,18 +206,16 @@ function toAttachment(wire: WireAttachment, what: string, prefix: string): Attac
  * `JSON.parse`) is taken over: its items become the attachments.
  */
 export function parseAttachmentPage(body: unknown): AttachmentPage {
-  const what = "a listing page";
-  const result = v.safeParse(PageSchema, body, { abortEarly: true });
-  if (!result.success) throw schemaError(what, result.issues[0], "");
-  const input = body as { items: WireAttachment[]; has_more: boolean };
-  const items = input.items.map((item, index) => toAttachment(item, what, `items[${index}]`));
-  return { items, has_more: input.has_more };
+  const page = readListingPage(body);
+  return { items: completeListingPage(page), has_more: page.has_more };
 }
 
 /** Checks the body of `GET /attachments/{id}`; the body is taken over, as above. */
 export function parseAttachment(body: unknown): Attachment {
   const what = "an attachment";
-  const result = v.safeParse(AttachmentSchema, body, { abortEarly: true });
-  if (!result.success) throw schemaError(what, result.issues[0], "");
-  return toAttachment(body as WireAttachment, what, "");
+  check(AttachmentSchema, body, what, "");
+  const item = body as ListedItem;
+  readOneCreated(item, what, "");
+  (item as unknown as Attachment).created = (createdOf(item) as { date: Date }).date;
+  return item as unknown as Attachment;
 }

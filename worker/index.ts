@@ -66,8 +66,11 @@ function finish(
 }
 
 function notFound(request: EdgeRequest): Response {
-  const method = request.method === "GET" || request.method === "HEAD";
-  const error = method
+  // A HEAD of an API route is refused like any method but GET (a HEAD of an export or a download
+  // would start upstream work for nothing); only a path that no route serves is 404.
+  const missing = request.method === "GET" ||
+    (request.method === "HEAD" && !servesGet(new URL(request.url).pathname));
+  const error = missing
     ? new EdgeError(404, "DOES_NOT_EXIST", "No such route")
     : new EdgeError(405, "METHOD_NOT_ALLOWED", `Method ${request.method} is not allowed`, {
       headers: { Allow: "GET" },
@@ -76,6 +79,19 @@ function notFound(request: EdgeRequest): Response {
   return errorResponse(error, request.edge.id);
 }
 
+function favicon(): Response {
+  return new Response(null, { status: 204 });
+}
+
+/** The routes that need no key. */
+const STATIC_ROUTES: [string, () => Response][] = [
+  ["/", galleryPage],
+  ["/gallery.js", galleryScript],
+  ["/gallery.css", galleryStyle],
+  ["/favicon.ico", favicon],
+  ["/health", health],
+];
+
 const router = AutoRouter<EdgeRequest, Args>({
   before: [begin],
   catch: fail,
@@ -83,12 +99,15 @@ const router = AutoRouter<EdgeRequest, Args>({
   missing: notFound,
 });
 
+/** Whether a GET route serves this path. */
+function servesGet(path: string): boolean {
+  return router.routes.some(([method, pattern]) => method === "GET" && pattern.test(path));
+}
+
+// The routes that need no key also answer HEAD (uptime checks use it): their GET answer, whose
+// body the runtime drops.
+for (const [path, handler] of STATIC_ROUTES) router.get(path, handler).head(path, handler);
 router
-  .get("/", galleryPage)
-  .get("/gallery.js", galleryScript)
-  .get("/gallery.css", galleryStyle)
-  .get("/favicon.ico", () => new Response(null, { status: 204 }))
-  .get("/health", health)
   .get("/api/v1/attachments", listAttachments)
   .get("/api/v1/attachments.ndjson", exportAttachments("ndjson"))
   .get("/api/v1/attachments.csv", exportAttachments("csv"))

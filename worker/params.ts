@@ -35,7 +35,7 @@ export interface ExportQuery {
 
 /** Checks `GET /api/v1/attachments`'s query: the filters, `sort` and `limit`, as upstream. */
 export function parseListQuery(params: URLSearchParams): ListQuery {
-  const issues: FieldIssues = {};
+  const issues = noIssues();
   const values = single(params, ["sort", "limit"], issues);
   const filter = filterOf(values, issues);
   const options: ListQuery["options"] = {};
@@ -65,7 +65,7 @@ export function parseListQuery(params: URLSearchParams): ListQuery {
  * becomes the iteration order. Exports have no `limit`: they stream every match.
  */
 export function parseExportQuery(params: URLSearchParams): ExportQuery {
-  const issues: FieldIssues = {};
+  const issues = noIssues();
   const values = single(params, ["sort"], issues);
   const filter = filterOf(values, issues);
   let order: Order = "id";
@@ -141,6 +141,15 @@ function finish(filter: AttachmentFilter, issues: FieldIssues): void {
   if (Object.keys(issues).length > 0) {
     throw new EdgeError(400, "VALIDATION_ERROR", "Validation failed", { payload: issues });
   }
+}
+
+/**
+ * An empty set of issues without a prototype: a parameter named `__proto__` must become an issue
+ * like any other name, where on a plain object the assignment would set the object's prototype
+ * instead, leaving no issue behind, and the request would pass with the parameter ignored.
+ */
+function noIssues(): FieldIssues {
+  return Object.create(null) as FieldIssues;
 }
 
 /** Runs a core validator and turns its TypeError/RangeError into a field issue. */
