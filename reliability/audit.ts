@@ -68,7 +68,9 @@ function comparisons(line: string): [string, string][] {
   const found: [string, string][] = [];
   const operator = /(!==|===|!=|==)/g;
   for (let match; (match = operator.exec(line)) !== null;) {
-    const left = line.slice(0, match.index).split(/\(|,|&&|\|\||\?|:|;|\{|\breturn\b|[^=!<>]=[^=]|!(?!=)/)
+    const left = line.slice(0, match.index).split(
+      /\(|,|&&|\|\||\?|:|;|\{|\breturn\b|[^=!<>]=[^=]|!(?!=)/,
+    )
       .at(-1)!.trim();
     const right = line.slice(match.index + match[0].length).split(/\)|,|&&|\|\||\?|;|\}/)[0]!
       .trim();
@@ -118,7 +120,9 @@ export function auditSecretComparisons(
 export async function workerSources(root: URL): Promise<{ path: string; text: string }[]> {
   const files: { path: string; text: string }[] = [];
   for await (const entry of Deno.readDir(new URL("worker/", root))) {
-    if (!entry.isFile || !entry.name.endsWith(".ts") || entry.name === "gallery_assets.ts") continue;
+    if (!entry.isFile || !entry.name.endsWith(".ts") || entry.name === "gallery_assets.ts") {
+      continue;
+    }
     const path = `worker/${entry.name}`;
     files.push({ path, text: await Deno.readTextFile(new URL(path, root)) });
   }

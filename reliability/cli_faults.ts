@@ -38,6 +38,11 @@ export interface CliFaultOptions {
   latencyMs?: number;
   /** Upper bound of a generated file's size (images are smaller PNGs). @default 256 KiB */
   maxFileSize?: number;
+  /**
+   * Each download's body is trickled through a loopback proxy at this rate, so transfers are in
+   * flight long enough for a cut to land in the middle of one. @default 2048 (KiB/s)
+   */
+  throttleKiBps?: number;
   /** A run that lasts longer is killed and fails. @default 120_000 */
   runTimeoutMs?: number;
 }
@@ -84,6 +89,7 @@ export async function cliFaults(options: CliFaultOptions = {}): Promise<EngineRe
     requestLogLimit: 1_000_000,
   });
   await using upstream = await emulator.serve();
+  await using proxy = throttle(upstream.url, options.throttleKiBps ?? 2048);
   const folder = await Deno.makeTempDir({ prefix: "toloka-cli-faults-" });
   // What each final name must hold.
   const byName = new Map<string, { id: string; sha256: string; size: number }>();
@@ -112,7 +118,7 @@ export async function cliFaults(options: CliFaultOptions = {}): Promise<EngineRe
           "--out",
           folder,
           "--base-url",
-          upstream.baseUrl,
+          `${proxy.url}/api/v1`,
           "--quiet",
         ],
         cwd: root.pathname,
@@ -131,6 +137,7 @@ export async function cliFaults(options: CliFaultOptions = {}): Promise<EngineRe
         } catch { /* gone */ }
       }, options.runTimeoutMs ?? 120_000);
       let killedAt: number | null = null;
+      let inFlight = 0;
       if (signal !== null) {
         // Cut the run once it has done its share of the files for this round, mid-way.
         const target = Math.ceil((items * (round + 1)) / (rounds + 2));
@@ -139,7 +146,13 @@ export async function cliFaults(options: CliFaultOptions = {}): Promise<EngineRe
         while (!exited && manifestLines(folder) < target) {
           await new Promise((resolve) => setTimeout(resolve, 5));
         }
+        // Then wait (briefly) for a file in flight, so the cut lands in the middle of a transfer.
+        const waitUntil = Date.now() + 1_000;
+        while (!exited && temporaryFiles(folder) === 0 && Date.now() < waitUntil) {
+          await new Promise((resolve) => setTimeout(resolve, 1));
+        }
         if (!exited) {
+          inFlight = temporaryFiles(folder);
           killedAt = manifestLines(folder);
           child.kill(signal);
         }
@@ -162,6 +175,12 @@ export async function cliFaults(options: CliFaultOptions = {}): Promise<EngineRe
       if (last && status.code !== 0) {
         violations.add(`${where}: exit code ${status.code}: ${stderr.slice(-500)}`);
       }
+      try {
+        secrets.scan(
+          Deno.readTextFileSync(`${folder}/${MANIFEST}`),
+          `manifest after round ${round}`,
+        );
+      } catch { /* no manifest yet */ }
       const check = checkFolder(folder, byName, {
         where,
         temporariesAllowed: signal === "SIGKILL",
@@ -173,6 +192,7 @@ export async function cliFaults(options: CliFaultOptions = {}): Promise<EngineRe
         values: {
           "exit": status.signal ?? status.code,
           "files when cut": killedAt ?? "",
+          "in flight when cut": signal === null ? "" : inFlight,
           "final files": check.finals,
           "manifest lines": check.manifestLines,
           "torn lines": check.tornLines,
@@ -197,12 +217,82 @@ export async function cliFaults(options: CliFaultOptions = {}): Promise<EngineRe
   });
   return {
     name: "CLI download under faults, killed and resumed",
-    settings: `${num(items)} attachments (up to ${num((options.maxFileSize ?? 256 * 1024) / 1024)} KiB), ${(options.faultRate ?? 0.1) * 100}% faults (429, 500, 502, 503, reset, truncated bodies, delays), latency ${
+    settings: `${num(items)} attachments (up to ${
+      num((options.maxFileSize ?? 256 * 1024) / 1024)
+    } KiB), ${
+      (options.faultRate ?? 0.1) * 100
+    }% faults (429, 500, 502, 503, reset, truncated bodies, delays), latency ${
       options.latencyMs ?? 15
     } ms; ${rounds} interrupted runs (SIGINT, SIGKILL alternating) then one to the end; \`deno run -A cli/mod.ts download\` as a process`,
     rows,
     violations: violations.list(),
     ms: performance.now() - started,
+  };
+}
+
+/**
+ * A loopback proxy in front of the emulator that passes answers on as they are, except download
+ * bodies, which it trickles at `kibps` KiB/s in 16 KiB chunks (a slow network). A fault of the
+ * emulator (a reset, a body cut short) reaches the client as such.
+ */
+function throttle(
+  target: string,
+  kibps: number,
+): { url: string; [Symbol.asyncDispose](): Promise<void> } {
+  const closing = new AbortController();
+  const chunk = 16 * 1024;
+  const pause = (chunk / 1024 / kibps) * 1000;
+  const broken = (): Response =>
+    new Response(
+      new ReadableStream({
+        pull(controller): void {
+          controller.error(new Error("connection reset"));
+        },
+      }),
+    );
+  const server = Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    signal: closing.signal,
+    onListen(): void {},
+    onError: broken,
+  }, async (request) => {
+    const url = new URL(request.url);
+    let answer: Response;
+    try {
+      answer = await fetch(`${target}${url.pathname}${url.search}`, { headers: request.headers });
+    } catch {
+      return broken();
+    }
+    if (!url.pathname.endsWith("/download") || answer.body === null || !answer.ok) return answer;
+    const reader = answer.body.getReader();
+    let pending = new Uint8Array(0);
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller): Promise<void> {
+        if (pending.length === 0) {
+          const { done, value } = await reader.read();
+          if (done) {
+            controller.close();
+            return;
+          }
+          pending = value;
+        }
+        controller.enqueue(pending.slice(0, chunk));
+        pending = pending.slice(chunk);
+        await new Promise((resolve) => setTimeout(resolve, pause));
+      },
+      cancel(reason): Promise<void> {
+        return reader.cancel(reason);
+      },
+    }, { highWaterMark: 0 });
+    return new Response(body, { status: answer.status, headers: answer.headers });
+  });
+  return {
+    url: `http://127.0.0.1:${server.addr.port}`,
+    async [Symbol.asyncDispose](): Promise<void> {
+      closing.abort();
+      await server.finished;
+    },
   };
 }
 
@@ -225,6 +315,14 @@ function manifestLines(folder: string): number {
   }
 }
 
+function temporaryFiles(folder: string): number {
+  let count = 0;
+  try {
+    for (const entry of Deno.readDirSync(folder)) if (entry.name.endsWith(".part")) count++;
+  } catch { /* not created yet */ }
+  return count;
+}
+
 function sha256Of(path: string): { size: number; sha256: string } {
   const bytes = Deno.readFileSync(path);
   return { size: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex") };
@@ -245,8 +343,12 @@ export function checkFolder(
     const part = /^\.(.+)\.part$/.exec(entry.name);
     if (part) {
       check.temporaries++;
-      if (!byName.has(part[1]!)) violations.add(`${where}: a temporary file of no attachment: ${entry.name}`);
-      if (!rules.temporariesAllowed) violations.add(`${where}: temporary file ${entry.name} left behind`);
+      if (!byName.has(part[1]!)) {
+        violations.add(`${where}: a temporary file of no attachment: ${entry.name}`);
+      }
+      if (!rules.temporariesAllowed) {
+        violations.add(`${where}: temporary file ${entry.name} left behind`);
+      }
       continue;
     }
     const want = byName.get(entry.name);
@@ -288,11 +390,15 @@ export function checkFolder(
     check.manifestLines++;
     const want = typeof entry.path === "string" ? byName.get(entry.path) : undefined;
     if (want === undefined || want.id !== entry.id) {
-      violations.add(`${where}: manifest line ${index + 1} names no attachment: ${line.slice(0, 120)}`);
+      violations.add(
+        `${where}: manifest line ${index + 1} names no attachment: ${line.slice(0, 120)}`,
+      );
       return;
     }
     if (entry.size !== want.size || entry.sha256 !== want.sha256) {
-      violations.add(`${where}: manifest line ${index + 1} has a wrong size or hash for ${entry.path}`);
+      violations.add(
+        `${where}: manifest line ${index + 1} has a wrong size or hash for ${entry.path}`,
+      );
     }
     if (!finals.has(entry.path as string)) {
       violations.add(`${where}: manifest line ${index + 1} names a missing file ${entry.path}`);
@@ -304,10 +410,16 @@ export function checkFolder(
   });
   if (rules.complete) {
     const missing = [...byName.keys()].filter((name) => !finals.has(name));
-    if (missing.length > 0) violations.add(`${where}: ${missing.length} files missing after the last run`);
+    if (missing.length > 0) {
+      violations.add(`${where}: ${missing.length} files missing after the last run`);
+    }
     const unlisted = [...finals].filter((name) => !listed.has(name));
-    if (unlisted.length > 0) violations.add(`${where}: ${unlisted.length} files without a manifest line`);
-    if (check.temporaries > 0) violations.add(`${where}: ${check.temporaries} temporary files left`);
+    if (unlisted.length > 0) {
+      violations.add(`${where}: ${unlisted.length} files without a manifest line`);
+    }
+    if (check.temporaries > 0) {
+      violations.add(`${where}: ${check.temporaries} temporary files left`);
+    }
   }
   return check;
 }

@@ -31,6 +31,7 @@ import {
   generateCase,
   KEY_KINDS,
   type KeyKind,
+  labelKeys,
   resolveKeys,
 } from "./fuzz_cases.ts";
 import { type EngineReport, num, Violations } from "./report.ts";
@@ -245,8 +246,10 @@ export function expect(
   }
   const pool = values.get("pool_id");
   const assignment = values.get("assignment_id");
-  if (pool === undefined && assignment === undefined && !seen.has("pool_id") &&
-    !seen.has("assignment_id")) {
+  if (
+    pool === undefined && assignment === undefined && !seen.has("pool_id") &&
+    !seen.has("assignment_id")
+  ) {
     invalid = true;
   }
   if (invalid) return none(400, route);
@@ -280,7 +283,9 @@ function validSortParam(route: Route, value: string): boolean {
   try {
     if (route === "list") validateSort(value.split(","));
     else {
-      validateOrder(value === "created,id" ? "created" : value === "-created,-id" ? "-created" : value);
+      validateOrder(
+        value === "created,id" ? "created" : value === "-created,-id" ? "-created" : value,
+      );
     }
     return true;
   } catch {
@@ -367,7 +372,7 @@ export async function fuzzWorker(options: FuzzOptions = {}): Promise<EngineRepor
       );
       const before = edge.emulator.requests.length;
       let response: Response;
-      let bytes: Uint8Array;
+      let bytes: Uint8Array<ArrayBuffer>;
       try {
         response = await fetch(request);
         bytes = new Uint8Array(await response.arrayBuffer());
@@ -419,14 +424,22 @@ export async function fuzzWorker(options: FuzzOptions = {}): Promise<EngineRepor
         if (problem) fail(problem);
       }
       if (response.status === 200 && expected.scope !== null) {
-        const problem = bodyScopeProblem(expected, world, (id) => edge.emulator.bytesOf(id), bytes, text);
+        const problem = bodyScopeProblem(
+          expected,
+          world,
+          (id) => edge.emulator.bytesOf(id),
+          bytes,
+          text,
+        );
         if (problem) fail(problem);
       }
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
     for (const line of edge.logs) secrets.scan(line, "Worker log line");
     const scan = secrets.figures();
-    for (const leak of scan.leaks) violations.add(`the ${leak.secret} appeared in the ${leak.where}`);
+    for (const leak of scan.leaks) {
+      violations.add(`the ${leak.secret} appeared in the ${leak.where}`);
+    }
     if (failed.size > 0) {
       violations.add(
         `${failed.size} failing cases; replay one with fuzzWorker({ seed: ${seed}, only: [${
@@ -464,12 +477,10 @@ export async function fuzzWorker(options: FuzzOptions = {}): Promise<EngineRepor
 /** A failing case, printable: seeds, method, target (cut), header names, what was generated. */
 export function describe(fuzz: FuzzCase, seed: number): string {
   const target = fuzz.target.length > 240 ? `${fuzz.target.slice(0, 240)}...` : fuzz.target;
-  const headers = fuzz.headers.map(([name, value]) =>
-    `${name}: ${value.length > 80 ? `${value.slice(0, 80)}...` : value}`.replace(
-      /\u0001key:([a-z]+)\u0001/g,
-      "<$1 key>",
-    )
-  );
+  const headers = fuzz.headers.map(([name, raw]) => {
+    const value = labelKeys(raw);
+    return `${name}: ${value.length > 80 ? `${value.slice(0, 80)}...` : value}`;
+  });
   return `seed ${seed} case ${fuzz.index} (case seed 0x${fuzz.seed.toString(16)}): ${fuzz.method} ${
     JSON.stringify(target)
   } headers ${JSON.stringify(headers)} [${fuzz.notes.join(", ")}]`;
@@ -506,7 +517,10 @@ function errorBodyProblem(response: Response, method: string, text: string): str
  * What a valid request may send upstream: a listing scoped to pool 1 (or the one-item probe of an
  * assignment's pool) for a key of pool 1; known parameters, each once; the id asked for.
  */
-function upstreamProblem(expected: Expectation, upstream: readonly RequestLogEntry[]): string | null {
+function upstreamProblem(
+  expected: Expectation,
+  upstream: readonly RequestLogEntry[],
+): string | null {
   for (const entry of upstream) {
     const names = entry.params.map(([name]) => name);
     if (new Set(names).size !== names.length) return `upstream got a repeated parameter: ${names}`;
@@ -526,7 +540,8 @@ function upstreamProblem(expected: Expectation, upstream: readonly RequestLogEnt
     }
     if (expected.scope === "1") {
       const params = new Map(entry.params);
-      const probe = names.length === 2 && params.has("assignment_id") && params.get("limit") === "1";
+      const probe = names.length === 2 && params.has("assignment_id") &&
+        params.get("limit") === "1";
       if (!probe && params.get("pool_id") !== "1") {
         return `a key of pool 1 made the Worker list ${JSON.stringify(entry.params)} upstream`;
       }
@@ -564,7 +579,9 @@ function bodyScopeProblem(
           if (line.startsWith("#error")) return `an export ended with an error: ${line}`;
         }
         for (const id of world.otherIds) {
-          if (expected.scope === "1" && text.includes(id)) return `the CSV holds ${id}, out of scope`;
+          if (expected.scope === "1" && text.includes(id)) {
+            return `the CSV holds ${id}, out of scope`;
+          }
         }
         return null;
       }

@@ -30,7 +30,19 @@ export function keyRef(kind: KeyKind): string {
 
 /** Replaces key placeholders with real keys. */
 export function resolveKeys(text: string, keys: Readonly<Record<KeyKind, string>>): string {
+  // deno-lint-ignore no-control-regex -- the placeholder's delimiter is a control character
   return text.replace(/\u0001key:([a-z]+)\u0001/g, (_, kind: KeyKind) => keys[kind]);
+}
+
+/** Replaces key placeholders with labels such as `<scoped key>`, for printing a case. */
+export function labelKeys(text: string): string {
+  return resolveKeys(text, {
+    scoped: "<scoped key>",
+    all: "<all key>",
+    expired: "<expired key>",
+    revoked: "<revoked key>",
+    unknown: "<unknown key>",
+  });
 }
 
 /** The ids the generator names: deterministic for an emulator seed. */
@@ -93,7 +105,7 @@ const INJECTIONS = [
   "1&pool_id=2",
   "1#fragment",
   "?pool_id=2",
-  "=HYPERLINK(\"http://x\")",
+  '=HYPERLINK("http://x")',
   "__proto__",
   "constructor",
   "\\u0000",
@@ -350,7 +362,10 @@ function query(rng: Prng, world: FuzzWorld, notes: string[]): string {
   } else if (naming < 0.78) {
     parts.push(`assignment_id=${encodeURIComponent(randomValue(rng, notes))}`);
   } else if (naming < 0.82) {
-    parts.push("pool_id=1", `assignment_id=${encodeURIComponent(rng.pick(world.otherAssignments))}`);
+    parts.push(
+      "pool_id=1",
+      `assignment_id=${encodeURIComponent(rng.pick(world.otherAssignments))}`,
+    );
   } else notes.push("no pool named");
 
   const extra = rng.int(0, 5);
@@ -387,7 +402,9 @@ function query(rng: Prng, world: FuzzWorld, notes: string[]): string {
       parts.push(rng.pick(RAW_FRAGMENTS));
     } else {
       notes.push("unencoded value");
-      parts.push(`${rng.pick(FREE_TEXT)}=${rng.pick(INJECTIONS).replace(/[\u0000-\u001f]/g, "")}`);
+      // deno-lint-ignore no-control-regex -- a URL cannot carry them unencoded
+      const raw = rng.pick(INJECTIONS).replace(/[\u0000-\u001f]/g, "");
+      parts.push(`${rng.pick(FREE_TEXT)}=${raw}`);
     }
   }
   // Shuffled, so validation cannot depend on the order of parameters.
@@ -519,6 +536,6 @@ function extraHeader(rng: Prng, notes: string[]): [string, string] {
   const name = rng.string(TOKEN_CHARS, rng.int(1, 40));
   const value = rng.chance(0.1)
     ? rng.string("abc", rng.int(1_000, 8_000))
-    : rng.string(" !\"#abcXYZ0123456789;=,/\u00e9\u00ff", rng.int(0, 60)).trim();
+    : rng.string(' !"#abcXYZ0123456789;=,/\u00e9\u00ff', rng.int(0, 60)).trim();
   return [name, value];
 }

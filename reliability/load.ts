@@ -19,6 +19,7 @@ import { TolokaEmulator } from "../src/testing/mod.ts";
 import { issueKey } from "../worker/keys.ts";
 import { withLocalKv } from "../cli/local_kv.ts";
 import { randomSealingKey } from "../tests/keys_fixtures.ts";
+import { startEdge } from "../tests/edge_harness.ts";
 import { type EngineReport, num, type Row, Violations } from "./report.ts";
 import { SecretScanner } from "./secrets.ts";
 
@@ -63,7 +64,9 @@ export async function hasWrk(): Promise<boolean> {
 /** Parses wrk's `--latency` report. */
 export function parseWrk(output: string, connections: number, seconds: number): LoadFigures {
   const unit = (value: string, suffix: string): number =>
-    Number(value) * ({ us: 0.001, ms: 1, s: 1000, m: 60_000 } as Record<string, number>)[suffix]!;
+    suffix === "us"
+      ? Number(value) / 1000
+      : Number(value) * ({ ms: 1, s: 1000, m: 60_000 } as Record<string, number>)[suffix]!;
   const latency = (percent: string): number => {
     const match = new RegExp(`^\\s*${percent}%\\s+([\\d.]+)(us|ms|s|m)\\s*$`, "m").exec(output);
     if (!match) throw new Error(`wrk printed no ${percent}% latency:\n${output}`);
@@ -72,7 +75,9 @@ export function parseWrk(output: string, connections: number, seconds: number): 
   const requests = /(\d+) requests in/.exec(output);
   const rate = /Requests\/sec:\s+([\d.]+)/.exec(output);
   if (!requests || !rate) throw new Error(`Unreadable wrk output:\n${output}`);
-  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output);
+  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(
+    output,
+  );
   return {
     tool: "wrk",
     connections,
@@ -99,7 +104,9 @@ export async function loadRun(url: string, options: LoadRunOptions = {}): Promis
     : options.tool;
   if (tool === "wrk") {
     const args = ["-t2", `-c${connections}`, `-d${seconds}s`, "--latency", "--timeout", "10s"];
-    for (const [name, value] of Object.entries(options.headers ?? {})) args.push("-H", `${name}: ${value}`);
+    for (const [name, value] of Object.entries(options.headers ?? {})) {
+      args.push("-H", `${name}: ${value}`);
+    }
     const { stdout, success } = await new Deno.Command("wrk", {
       args: [...args, url],
       stdout: "piped",
@@ -139,7 +146,8 @@ async function builtinLoad(
   }));
   const elapsed = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
-  const at = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
+  const at = (q: number): number =>
+    latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
   return {
     tool: "builtin",
     connections,
@@ -155,6 +163,8 @@ async function builtinLoad(
 
 /** Settings of {@link loadEdge}. */
 export interface LoadEdgeOptions extends Omit<LoadRunOptions, "headers"> {
+  /** Also load the same Worker through Miniflare, without wrangler's proxy. @default true */
+  direct?: boolean;
   /** How long to wait for `wrangler dev` to answer. @default 120_000 */
   startTimeoutMs?: number;
 }
@@ -216,7 +226,7 @@ export async function loadEdge(options: LoadEdgeOptions = {}): Promise<EngineRep
   secrets.add("raw key", key);
   secrets.add("sealed token", record.upstream_token);
 
-  const port = await freePort();
+  const port = freePort();
   const wrangler = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -255,7 +265,11 @@ export async function loadEdge(options: LoadEdgeOptions = {}): Promise<EngineRep
     for (const [url, headers] of [[`${edge}/health`, {}], [listing, auth]] as const) {
       for (let i = 0; i < 20; i++) await (await fetch(url, { headers })).arrayBuffer();
     }
-    const run = { connections: options.connections ?? 50, seconds: options.seconds ?? 30, tool: options.tool ?? "auto" } as const;
+    const run = {
+      connections: options.connections ?? 50,
+      seconds: options.seconds ?? 30,
+      tool: options.tool ?? "auto",
+    } as const;
     const health = await loadRun(`${edge}/health`, run);
     rows.push(loadRow("GET /health (Worker only)", health));
     const before = emulator.requests.length;
@@ -267,12 +281,19 @@ export async function loadEdge(options: LoadEdgeOptions = {}): Promise<EngineRep
     });
     for (const [label, figures] of [["health", health], ["listing", list]] as const) {
       if (figures.non2xx > 0) violations.add(`${label}: ${figures.non2xx} answers were not 2xx`);
-      if (figures.socketErrors > 0) violations.add(`${label}: ${figures.socketErrors} socket errors`);
+      if (figures.socketErrors > 0) {
+        violations.add(`${label}: ${figures.socketErrors} socket errors`);
+      }
       if (figures.requests === 0) violations.add(`${label}: no request completed`);
     }
     // A sample of whole answers for the scan (the load tools do not keep bodies).
     for (let i = 0; i < 50; i++) {
-      for (const [url, headers] of [[`${edge}/health`, {}], [listing, auth], [`${edge}/api/v1/attachments?pool_id=2`, auth], [listing, {}]] as const) {
+      for (
+        const [url, headers] of [[`${edge}/health`, {}], [listing, auth], [
+          `${edge}/api/v1/attachments?pool_id=2`,
+          auth,
+        ], [listing, {}]] as const
+      ) {
         const response = await fetch(url, { headers });
         secrets.scanHeaders(response, url);
         secrets.scan(await response.text(), `body of ${url}`);
@@ -295,6 +316,42 @@ export async function loadEdge(options: LoadEdgeOptions = {}): Promise<EngineRep
     await upstream.close();
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
+  // The same Worker bundle in workerd through Miniflare, without wrangler dev's proxy and its
+  // per-request console output: what the Worker itself sustains on this machine.
+  if (options.direct !== false) {
+    const direct = await startEdge({ emulator: { pools: [600, 100] } });
+    try {
+      const issued = await direct.issue({ name: "load direct", pools: ["1"] });
+      for (const secret of direct.secrets) secrets.add("a secret of the Miniflare run", secret);
+      const run = {
+        connections: options.connections ?? 50,
+        seconds: options.seconds ?? 30,
+        tool: options.tool ?? "auto",
+      } as const;
+      const health = await loadRun(`${direct.url}/health`, run);
+      rows.push(loadRow("GET /health, Miniflare (no wrangler proxy)", health));
+      const list = await loadRun(`${direct.url}/api/v1/attachments?pool_id=1&limit=20`, {
+        ...run,
+        headers: { Authorization: `OAuth ${issued.key}` },
+      });
+      rows.push(loadRow("listing, Miniflare (no wrangler proxy)", list));
+      for (
+        const [label, figures] of [["Miniflare health", health], [
+          "Miniflare listing",
+          list,
+        ]] as const
+      ) {
+        if (figures.non2xx > 0) violations.add(`${label}: ${figures.non2xx} answers were not 2xx`);
+        if (figures.socketErrors > 0) {
+          violations.add(`${label}: ${figures.socketErrors} socket errors`);
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      for (const line of direct.logs) secrets.scan(line, "Worker log line (Miniflare)");
+    } finally {
+      await direct.close();
+    }
+  }
   for (const line of output) secrets.scan(line, "wrangler dev output");
   const logLines = output.filter((line) => line.includes('"request_id"')).length;
   if (logLines === 0) violations.add("no log line of the Worker was seen in wrangler's output");
@@ -310,14 +367,16 @@ export async function loadEdge(options: LoadEdgeOptions = {}): Promise<EngineRep
   });
   return {
     name: "Load (wrangler dev on loopback)",
-    settings: `${options.connections ?? 50} connections x ${options.seconds ?? 30} s per target, wrangler dev (workerd) on 127.0.0.1, emulator upstream on loopback, rate limit raised for the run; 2-core machine shared by the load tool, workerd and the emulator`,
+    settings: `${options.connections ?? 50} connections x ${
+      options.seconds ?? 30
+    } s per target, wrangler dev (workerd) on 127.0.0.1, emulator upstream on loopback, rate limit raised for the run; 2-core machine shared by the load tool, workerd and the emulator`,
     rows,
     violations: violations.list(),
     ms: performance.now() - started,
   };
 }
 
-async function freePort(): Promise<number> {
+function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const { port } = listener.addr as Deno.NetAddr;
   listener.close();

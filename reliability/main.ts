@@ -79,7 +79,9 @@ for (const name of selected) {
 const failed = reports.filter((r) => r.violations.length > 0);
 write(
   `${reports.length} engines in ${((performance.now() - started) / 1000).toFixed(1)} s: ${
-    failed.length === 0 ? "all passed" : `${failed.length} failed (${failed.map((r) => r.name).join(", ")})`
+    failed.length === 0
+      ? "all passed"
+      : `${failed.length} failed (${failed.map((r) => r.name).join(", ")})`
   }\n`,
 );
 if (values.json) await Deno.writeTextFile(values.json, JSON.stringify(reports, null, 2));

@@ -80,10 +80,14 @@ export async function keyMatrix(options: MatrixOptions = {}): Promise<EngineRepo
   const violations = new Violations(60);
   const secrets = new SecretScanner();
   // Key lookups are not cached, so "revoked after use" is refused at once.
-  const edge = await startEdge({ emulator: { pools: options.pools ?? [60, 30, 10] }, keyCacheTtlMs: 0 });
+  const edge = await startEdge({
+    emulator: { pools: options.pools ?? [60, 30, 10] },
+    keyCacheTtlMs: 0,
+  });
   try {
     const all = edge.emulator.attachments;
-    const inPool = (pool: string): WireAttachment[] => all.filter((a) => a.details.pool_id === pool);
+    const inPool = (pool: string): WireAttachment[] =>
+      all.filter((a) => a.details.pool_id === pool);
     const pool1 = inPool("1");
     const pool2 = inPool("2");
     const outOfScope = all.filter((a) => a.details.pool_id !== "1").map((a) => a.id);
@@ -104,7 +108,10 @@ export async function keyMatrix(options: MatrixOptions = {}): Promise<EngineRepo
     const revokedEarly = await edge.issue({ name: "matrix revoked early" });
     await revokeKey(edge.kv, revokedEarly.key);
     const revokedLate = await edge.issue({ name: "matrix revoked late" });
-    const unsealable = await edge.issue({ name: "matrix unsealable", sealingKey: randomSealingKey() });
+    const unsealable = await edge.issue({
+      name: "matrix unsealable",
+      sealingKey: randomSealingKey(),
+    });
     const keys: Record<KeyState, string> = {
       "valid (pool 1)": scoped.key,
       "valid (every pool)": every.key,
@@ -127,11 +134,17 @@ export async function keyMatrix(options: MatrixOptions = {}): Promise<EngineRepo
     }
 
     // "revoked after use": it worked, then it is revoked.
-    const before = await edge.request("/api/v1/attachments?pool_id=1&limit=1", { key: revokedLate.key });
-    if (before.status !== 200) violations.add(`revoked after use: ${before.status} before revoking`);
+    const before = await edge.request("/api/v1/attachments?pool_id=1&limit=1", {
+      key: revokedLate.key,
+    });
+    if (before.status !== 200) {
+      violations.add(`revoked after use: ${before.status} before revoking`);
+    }
     await revokeKey(edge.kv, revokedLate.key);
     // The edge cache holds a file of pool 2, downloaded with the key of every pool.
-    const warm = await edge.request(`/api/v1/attachments/${cachedOther.id}/download`, { key: every.key });
+    const warm = await edge.request(`/api/v1/attachments/${cachedOther.id}/download`, {
+      key: every.key,
+    });
     if (warm.status !== 200) violations.add(`warming the edge cache: ${warm.status}`);
 
     const listQuery: Record<typeof LIST_NAMINGS[number], string> = {
@@ -141,7 +154,8 @@ export async function keyMatrix(options: MatrixOptions = {}): Promise<EngineRepo
       "assignment_id of its pool": `assignment_id=${ownAssignment}`,
       "assignment_id of another pool": `assignment_id=${otherAssignment}`,
       "assignment_id that exists nowhere": "assignment_id=no-such-assignment",
-      "pool_id of its pool + assignment_id of another": `pool_id=1&assignment_id=${otherAssignment}`,
+      "pool_id of its pool + assignment_id of another":
+        `pool_id=1&assignment_id=${otherAssignment}`,
       "pool_id of another + assignment_id of its pool": `pool_id=2&assignment_id=${ownAssignment}`,
       "pool_id of its pool + id range on another pool's attachment":
         `pool_id=1&id_gte=${other.id}&id_lte=${other.id}`,
@@ -163,7 +177,9 @@ export async function keyMatrix(options: MatrixOptions = {}): Promise<EngineRepo
             ? { status: 200, ids: ids(pool2), upstream: true }
             : { status: 403, upstream: false };
         case "pool_id that exists nowhere":
-          return everyPool ? { status: 200, ids: [], upstream: true } : { status: 403, upstream: false };
+          return everyPool
+            ? { status: 200, ids: [], upstream: true }
+            : { status: 403, upstream: false };
         case "assignment_id of its pool":
           return { status: 200, ids: ofAssignment(ownAssignment), upstream: true };
         case "assignment_id of another pool":
@@ -175,7 +191,9 @@ export async function keyMatrix(options: MatrixOptions = {}): Promise<EngineRepo
         case "pool_id of its pool + assignment_id of another":
           return { status: 200, ids: [], upstream: true };
         case "pool_id of another + assignment_id of its pool":
-          return everyPool ? { status: 200, ids: [], upstream: true } : { status: 403, upstream: false };
+          return everyPool
+            ? { status: 200, ids: [], upstream: true }
+            : { status: 403, upstream: false };
         case "pool_id of its pool + id range on another pool's attachment":
           return { status: 200, ids: [], upstream: true };
       }
@@ -203,7 +221,9 @@ export async function keyMatrix(options: MatrixOptions = {}): Promise<EngineRepo
       const statuses: Record<string, string> = {};
       const cell = async (route: ListRoute | IdRoute, naming: string, expected: Expect) => {
         const path = route.includes("{id}")
-          ? `/api/v1/${route.replace("{id}", encodeURIComponent(idOf[naming as typeof ID_NAMINGS[number]]))}`
+          ? `/api/v1/${
+            route.replace("{id}", encodeURIComponent(idOf[naming as typeof ID_NAMINGS[number]]))
+          }`
           : `/api/v1/${route}?${listQuery[naming as typeof LIST_NAMINGS[number]]}&sort=id${
             route === "attachments" ? "&limit=100" : ""
           }`;
@@ -218,31 +238,39 @@ export async function keyMatrix(options: MatrixOptions = {}): Promise<EngineRepo
         secrets.scan(answer.text, `body of ${where}`);
         statuses[`${route} ${naming}`] = String(answer.status);
         if (answer.status !== expected.status) {
-          violations.add(`${where}: ${answer.status}, expected ${expected.status}: ${answer.text.slice(0, 160)}`);
+          violations.add(
+            `${where}: ${answer.status}, expected ${expected.status}: ${answer.text.slice(0, 160)}`,
+          );
         }
         if (!expected.upstream && upstream > 0) {
           violations.add(`${where}: ${upstream} upstream requests, expected none`);
         }
         if (state === "valid (pool 1)") {
           for (const id of outOfScope) {
-            if (answer.text.includes(id)) violations.add(`${where}: attachment ${id} of another pool in the body`);
+            if (answer.text.includes(id)) {
+              violations.add(`${where}: attachment ${id} of another pool in the body`);
+            }
           }
         }
         if (answer.status >= 400) {
           const body = JSON.parse(answer.text) as Record<string, unknown>;
-          if (JSON.stringify(Object.keys(body)) !== '["request_id","code","message","payload"]' ||
-            body.request_id !== answer.headers.get("X-Request-Id")) {
+          if (
+            JSON.stringify(Object.keys(body)) !== '["request_id","code","message","payload"]' ||
+            body.request_id !== answer.headers.get("X-Request-Id")
+          ) {
             violations.add(`${where}: not Toloka's error body: ${answer.text.slice(0, 160)}`);
           }
           return;
         }
         if (answer.status !== 200 || expected.ids === undefined) return;
         let got: string[];
-        if (route === "attachments") got = JSON.parse(answer.text).items.map((i: { id: string }) => i.id);
-        else if (route === "attachments.ndjson") {
+        if (route === "attachments") {
+          got = JSON.parse(answer.text).items.map((i: { id: string }) => i.id);
+        } else if (route === "attachments.ndjson") {
           got = answer.text.split("\n").filter(Boolean).map((l) => JSON.parse(l).id);
-        } else if (route === "attachments.csv") got = parseCsv(answer.text).slice(1).map((r) => r[0]!);
-        else if (route === "attachments/{id}") got = [JSON.parse(answer.text).id];
+        } else if (route === "attachments.csv") {
+          got = parseCsv(answer.text).slice(1).map((r) => r[0]!);
+        } else if (route === "attachments/{id}") got = [JSON.parse(answer.text).id];
         else {
           const id = expected.ids[0]!;
           const want = edge.emulator.bytesOf(id);
@@ -261,7 +289,9 @@ export async function keyMatrix(options: MatrixOptions = {}): Promise<EngineRepo
         for (const naming of ID_NAMINGS) await cell(route, naming, expectId(state, naming));
       }
       const counts = new Map<string, number>();
-      for (const status of Object.values(statuses)) counts.set(status, (counts.get(status) ?? 0) + 1);
+      for (const status of Object.values(statuses)) {
+        counts.set(status, (counts.get(status) ?? 0) + 1);
+      }
       rows.push({
         label: state,
         values: {
@@ -274,13 +304,17 @@ export async function keyMatrix(options: MatrixOptions = {}): Promise<EngineRepo
     // Lookups never compare secrets as raw strings.
     const findings = auditSecretComparisons(await workerSources(new URL("../", import.meta.url)));
     for (const f of findings) {
-      violations.add(`${f.file}:${f.line} compares or looks up a secret as a raw string: ${f.code}`);
+      violations.add(
+        `${f.file}:${f.line} compares or looks up a secret as a raw string: ${f.code}`,
+      );
     }
 
     await new Promise((resolve) => setTimeout(resolve, 100));
     for (const line of edge.logs) secrets.scan(line, "Worker log line");
     const scan = secrets.figures();
-    for (const leak of scan.leaks) violations.add(`the ${leak.secret} appeared in the ${leak.where}`);
+    for (const leak of scan.leaks) {
+      violations.add(`the ${leak.secret} appeared in the ${leak.where}`);
+    }
     rows.push({
       label: "all",
       values: {
@@ -293,7 +327,8 @@ export async function keyMatrix(options: MatrixOptions = {}): Promise<EngineRepo
     });
     return {
       name: "Key and scope matrix",
-      settings: `${KEY_STATES.length} key states x ${LIST_ROUTES.length} listing routes x ${LIST_NAMINGS.length} namings + ${ID_ROUTES.length} id routes x ${ID_NAMINGS.length} namings; key cache off; edge cache warm with a file of pool 2`,
+      settings:
+        `${KEY_STATES.length} key states x ${LIST_ROUTES.length} listing routes x ${LIST_NAMINGS.length} namings + ${ID_ROUTES.length} id routes x ${ID_NAMINGS.length} namings; key cache off; edge cache warm with a file of pool 2`,
       rows,
       violations: violations.list(),
       ms: performance.now() - started,

@@ -2,7 +2,8 @@
  * Secret hygiene: every response header block, body and log line an engine sees goes through a
  * {@link SecretScanner}, which counts what it scanned and reports any secret found. The secrets
  * are the upstream tokens, the sealing key, every raw key and every sealed token of a run, plus
- * the encodings under which one could slip out unnoticed (base64, percent-encoding, JSON).
+ * the encodings under which one could slip out unnoticed (base64, percent-encoding, JSON) and,
+ * for long secrets, 16-character windows of them, so a partial leak is found too.
  *
  * @module
  */
@@ -39,6 +40,16 @@ function encodings(secret: string): string[] {
   return [...forms];
 }
 
+/**
+ * Three 16-character windows (start, middle, end) of a secret of 24 characters or more: a leak
+ * of most of a secret (a prefix "for debugging", a cut log line) holds one of them.
+ */
+function windows(secret: string): string[] {
+  if (secret.length < 24) return [];
+  const middle = Math.floor((secret.length - 16) / 2);
+  return [secret.slice(0, 16), secret.slice(middle, middle + 16), secret.slice(-16)];
+}
+
 /** Collects secrets and scans texts for them. */
 export class SecretScanner {
   readonly #secrets = new Map<string, string>();
@@ -56,7 +67,7 @@ export class SecretScanner {
     if (secret.length < 8) {
       throw new RangeError(`Secret "${label}" is too short to scan for: ${secret.length} chars`);
     }
-    for (const form of encodings(secret)) {
+    for (const form of [...encodings(secret), ...windows(secret)]) {
       if (!this.#secrets.has(form)) this.#secrets.set(form, label);
     }
   }

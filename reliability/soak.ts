@@ -196,10 +196,14 @@ export async function soakCore(options: CoreSoakOptions = {}): Promise<EngineRep
     if (wrongCreated > 0) violations.add(`${order}: ${wrongCreated} items with another created`);
     if (received !== items) violations.add(`${order}: ${received} items instead of ${items}`);
     if (attempts.length !== requests) {
-      violations.add(`${order}: the client made ${attempts.length} attempts, the log has ${requests}`);
+      violations.add(
+        `${order}: the client made ${attempts.length} attempts, the log has ${requests}`,
+      );
     }
     if (retried < faultsTotal) {
-      violations.add(`${order}: ${faultsTotal} faults but only ${retried} retries: one was accepted`);
+      violations.add(
+        `${order}: ${faultsTotal} faults but only ${retried} retries: one was accepted`,
+      );
     }
     for (const kind of FAULT_KINDS) {
       if (faults[kind] === 0) violations.add(`${order}: no "${kind}" fault was injected`);
@@ -213,7 +217,9 @@ export async function soakCore(options: CoreSoakOptions = {}): Promise<EngineRep
       const waited = attempts[i + 1]!.start - attempt.end;
       if (waited < Number(attempt.retryAfter) * 1000 - 5) {
         violations.add(
-          `${order}: retried ${waited.toFixed(0)} ms after a 429 with Retry-After ${attempt.retryAfter}`,
+          `${order}: retried ${
+            waited.toFixed(0)
+          } ms after a 429 with Retry-After ${attempt.retryAfter}`,
         );
       }
     }
@@ -259,9 +265,9 @@ export async function soakCore(options: CoreSoakOptions = {}): Promise<EngineRep
   }
   return {
     name: "core soak",
-    settings: `${num(items)} items x ${orders.length} orders, ${rate * 100}% faults of ${
-      FAULT_KINDS.length
-    } kinds (seed ${seed}), client timeoutMs ${timeoutMs} (delays ${delayMs} ms), retries ${retries}, retryDelayMs ${retryDelayMs}, Retry-After ${retryAfterSeconds} s, batchSize ${batchSize}, loopback`,
+    settings: `${num(items)} items x ${orders.length} orders, ${
+      rate * 100
+    }% faults of ${FAULT_KINDS.length} kinds (seed ${seed}), client timeoutMs ${timeoutMs} (delays ${delayMs} ms), retries ${retries}, retryDelayMs ${retryDelayMs}, Retry-After ${retryAfterSeconds} s, batchSize ${batchSize}, loopback`,
     rows,
     violations: violations.list(),
     ms: performance.now() - started,

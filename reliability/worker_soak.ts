@@ -21,7 +21,7 @@
 import type { Order } from "../mod.ts";
 import { OTHER_ACCOUNT_TOKEN, startEdge, UPSTREAM_TOKEN } from "../tests/edge_harness.ts";
 import type { FaultKind } from "../src/testing/mod.ts";
-import { type ExportPosition, expectedIds, lines, ORDERS, resumeAfter } from "./order.ts";
+import { expectedIds, type ExportPosition, lines, ORDERS, resumeAfter } from "./order.ts";
 import { type EngineReport, num, type Row, Violations } from "./report.ts";
 import { SecretScanner } from "./secrets.ts";
 import { FAULT_KINDS } from "./soak.ts";
@@ -273,7 +273,9 @@ export async function soakWorker(options: WorkerSoakOptions = {}): Promise<Engin
     await new Promise((resolve) => setTimeout(resolve, 100));
     for (const line of edge.logs) secrets.scan(line, "Worker log line");
     const scan = secrets.figures();
-    for (const leak of scan.leaks) violations.add(`the ${leak.secret} appeared in the ${leak.where}`);
+    for (const leak of scan.leaks) {
+      violations.add(`the ${leak.secret} appeared in the ${leak.where}`);
+    }
     rows.push({
       label: "secret scan",
       values: { items: `${num(scan.texts)} texts, ${num(scan.chars)} chars, 0 leaks expected` },
@@ -301,7 +303,9 @@ function checkErrorObject(
   violations: Violations,
 ): void {
   if (JSON.stringify(Object.keys(body)) !== JSON.stringify(ERROR_KEYS)) {
-    violations.add(`${where}: the error line is not Toloka's error object: ${JSON.stringify(body)}`);
+    violations.add(
+      `${where}: the error line is not Toloka's error object: ${JSON.stringify(body)}`,
+    );
   } else if (typeof body.code !== "string" || typeof body.message !== "string") {
     violations.add(`${where}: the error line has no code or message`);
   }

@@ -17,7 +17,7 @@ if (!hasChromium) {
   Deno.test({
     name: `gallery browser tests (skipped: ${CHROMIUM} is missing; apt-get install chromium)`,
     ignore: true,
-    fn() {},
+    fn(): void {},
   });
 } else {
   edgeSuite("Gallery page in Chromium", {}, async (t, edge) => {

@@ -36,7 +36,7 @@ Deno.test("audit: comparisons and lookups of secrets as raw strings are found", 
   const fine = [
     "if (header === null) throw unauthenticated();",
     "if (raw === null || raw.length !== 32) {}",
-    'if (version !== SEAL_VERSION) return null;',
+    "if (version !== SEAL_VERSION) return null;",
     "let entry = this.#entries.get(kvKey);",
     'if (lookup.status === "unknown") throw x; // rawKey === nothing',
     "const pattern = /key === token/;",
@@ -58,7 +58,11 @@ Deno.test("audit: codeOnly() blanks comments, strings and regular expressions, k
 Deno.test("a key lookup reads KV by the key's SHA-256 only, and a malformed key not at all", async () => {
   const kv = new MemoryKv();
   const sealingKey = randomSealingKey();
-  const { key } = await issueKey(kv, sealingKey, { name: "k", upstreamToken: "t0ken-value", pools: ["1"] });
+  const { key } = await issueKey(kv, sealingKey, {
+    name: "k",
+    upstreamToken: "t0ken-value",
+    pools: ["1"],
+  });
   const reads: string[] = [];
   const recording: KvNamespace = {
     get: (name, options) => {
@@ -71,7 +75,10 @@ Deno.test("a key lookup reads KV by the key's SHA-256 only, and a malformed key 
   };
   const cache = new KeyCache({ ttlMs: 0 });
   assert.equal((await cache.lookup(recording, sealingKey, key)).status, "valid");
-  assert.equal((await cache.lookup(recording, sealingKey, `tae_${"z".repeat(32)}`)).status, "unknown");
+  assert.equal(
+    (await cache.lookup(recording, sealingKey, `tae_${"z".repeat(32)}`)).status,
+    "unknown",
+  );
   assert.equal((await cache.lookup(recording, sealingKey, "not-a-key")).status, "unknown");
   assert.deepEqual(reads, [await kvKeyFor(key), await kvKeyFor(`tae_${"z".repeat(32)}`)]);
   for (const read of reads) {

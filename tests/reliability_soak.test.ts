@@ -16,7 +16,7 @@ Deno.test("core soak: 5,000 items in each of four orders under 20% faults of eve
   assert.equal(total.lost, 0);
   assert.equal(total["dup/out of order"], 0);
   assert.ok(Number(total["faults injected"]) >= 28, "every kind, in every order");
-  assert.equal(total.retries, total["faults injected"], "each fault cost one retry, no more");
+  assert.ok(Number(total.retries) >= Number(total["faults injected"]), "every fault was retried");
 });
 
 Deno.test(

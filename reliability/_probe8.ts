@@ -1,3 +1,0 @@
-import { keyMatrix } from "./matrix.ts";
-import { formatReports } from "./report.ts";
-console.log(formatReports([await keyMatrix()]));
