@@ -1,124 +1,131 @@
 /**
- * Listing throughput over loopback: a raw keyset loop (fetch + JSON.parse + `id_gt` cursor,
- * `limit=100`, `sort=id`) against `client.getAttachments({ pool_id: "1" })` (schema checks,
- * `created` parsing, cursor checks, prefetch), alternately for a few rounds, on one emulated
- * pool of 100,000 attachments.
+ * Goal 1, throughput: a raw keyset loop against `client.getAttachments()` over the same listing
+ * of an emulated pool on loopback, alternated, after a warm-up.
  *
- * ```sh
- * deno run --allow-net=127.0.0.1 --allow-read bench/throughput.ts [attachments] [rounds] \
- *   [--inline] [--latency=MS]
- * ```
+ * The raw loop is the ceiling: `fetch`, `JSON.parse`, an `id_gt` cursor and a visit of each item,
+ * with no validation, no retries, no timeouts, nothing. The client does everything it skips:
+ * schema checks of every field, `created` parsed to a `Date` with the exact string kept, order
+ * and progress checks of every page, retries and timeouts armed, abortable, one item at a time
+ * through an async iterator, with the next page prefetched.
  *
- * The emulator runs in a worker thread, as a real API runs elsewhere: with `--inline` it shares
- * this thread, so its CPU time is billed to both loops and the client's prefetch cannot overlap
- * anything but the consumer. `--latency=MS` makes the emulator wait that long before each answer,
- * like a real network: then the client's prefetch overlaps the wait with its own work.
+ * Standalone: `deno run --allow-net=127.0.0.1 --allow-read bench/throughput.ts [size] [rounds]`
  *
  * @module
  */
-// deno-lint-ignore-file no-console
 
 import { AttachmentsClient } from "../mod.ts";
-import { TolokaEmulator } from "../src/testing/mod.ts";
+import { type EmulatorThread, startEmulatorThread } from "./emulator_thread.ts";
+import { int, median, timed } from "./stats.ts";
 
-const args = Deno.args.filter((arg) => !arg.startsWith("--"));
-const inline = Deno.args.includes("--inline");
-const latencyMs = Number(
-  Deno.args.find((arg) => arg.startsWith("--latency="))?.slice("--latency=".length) ?? 0,
-);
-const size = Number(args[0] ?? 100_000);
-const rounds = Number(args[1] ?? 3);
-const token = "test-token";
-
-function ms(value: number): string {
-  return `${value.toFixed(0)} ms`;
+/** What {@linkcode measureThroughput} reports. */
+export interface ThroughputResult {
+  /** Attachments listed per run. */
+  items: number;
+  /** Measured runs of each loop (after the warm-up). */
+  rounds: number;
+  /** Median items/s of the raw loop. */
+  rawPerSecond: number;
+  /** Median items/s of the client. */
+  clientPerSecond: number;
+  /** `clientPerSecond / rawPerSecond`. */
+  ratio: number;
+  /** The client/raw ratio of each measured pair of runs. */
+  pairRatios: number[];
+  /** Items/s of every measured run. */
+  raw: number[];
+  client: number[];
 }
 
-/** Serves the emulator in a worker thread, or with `--inline` in this thread. */
-async function startServer(): Promise<{ baseUrl: string; close: () => Promise<void> }> {
-  if (inline) {
-    const started = performance.now();
-    const emulator = new TolokaEmulator({
-      pools: [size],
-      tokens: [token],
-      latencyMs,
-      requestLogLimit: 1000,
-    });
-    console.log(`emulator in this thread, built in ${ms(performance.now() - started)}`);
-    return await emulator.serve();
-  }
-  const worker = new Worker(new URL("./throughput_server.ts", import.meta.url), {
-    type: "module",
-  });
-  const ready = new Promise<{ baseUrl: string; built: number }>((resolve, reject) => {
-    worker.onmessage = (event) => resolve(event.data);
-    worker.onerror = (event) => reject(new Error(event.message));
-  });
-  worker.postMessage({ size, token, latencyMs });
-  const { baseUrl, built } = await ready;
-  console.log(`emulator in a worker thread, built in ${ms(built)}`);
-  return { baseUrl, close: () => Promise.resolve(worker.terminate()) };
-}
-
-const server = await startServer();
-console.log(
-  `${size} attachments in pool "1", served at ${server.baseUrl}, ${latencyMs} ms added latency`,
-);
-
-/** The baseline: what a hand-written loop over `fetch` does, and nothing more. */
-async function rawLoop(): Promise<number> {
+/** The ceiling: a hand-written keyset loop over `fetch`. */
+export async function rawLoop(baseUrl: string, token: string, poolId: string): Promise<number> {
   let count = 0;
   let cursor: string | undefined;
   for (;;) {
-    const query = new URLSearchParams({ pool_id: "1", sort: "id", limit: "100" });
+    const query = new URLSearchParams({ pool_id: poolId, sort: "id", limit: "100" });
     if (cursor !== undefined) query.set("id_gt", cursor);
-    const response = await fetch(`${server.baseUrl}/attachments?${query}`, {
+    const response = await fetch(`${baseUrl}/attachments?${query}`, {
       headers: { authorization: `OAuth ${token}` },
     });
     const page = JSON.parse(await response.text()) as {
       items: { id: string }[];
       has_more: boolean;
     };
-    count += page.items.length;
+    for (const _item of page.items) count++;
     if (!page.has_more) return count;
     cursor = page.items[page.items.length - 1]?.id;
   }
 }
 
-const client = new AttachmentsClient({ token, baseUrl: server.baseUrl });
-
-async function clientLoop(): Promise<number> {
+/** The client, consuming and dropping every item. */
+export async function clientLoop(client: AttachmentsClient, poolId: string): Promise<number> {
   let count = 0;
-  for await (const _attachment of client.getAttachments({ pool_id: "1" })) count++;
+  for await (const _attachment of client.getAttachments({ pool_id: poolId })) count++;
   return count;
 }
 
-async function measure(name: string, run: () => Promise<number>): Promise<number> {
-  const started = performance.now();
-  const count = await run();
-  const elapsed = performance.now() - started;
-  if (count !== size) throw new Error(`${name} listed ${count} of ${size} attachments`);
-  const rate = count / (elapsed / 1000);
-  console.log(
-    `  ${name.padEnd(8)} ${count} items in ${ms(elapsed).padStart(8)}: ${
-      rate.toFixed(0).padStart(7)
-    } items/s`,
-  );
-  return rate;
+/**
+ * Alternates the raw loop and the client over pool `poolId` of `size` items: `warmup` pairs not
+ * counted (the JIT compiles both loops' code), then `rounds` measured pairs.
+ */
+export async function measureThroughput(
+  emulator: EmulatorThread,
+  options: { token: string; poolId: string; size: number; warmup: number; rounds: number },
+  log: (line: string) => void = () => {},
+): Promise<ThroughputResult> {
+  const { token, poolId, size } = options;
+  await emulator.setLatency(0);
+  const client = new AttachmentsClient({ token, baseUrl: emulator.baseUrl });
+  const raw: number[] = [];
+  const lib: number[] = [];
+  for (let round = -options.warmup; round < options.rounds; round++) {
+    const a = await timed(() => rawLoop(emulator.baseUrl, token, poolId));
+    const b = await timed(() => clientLoop(client, poolId));
+    for (const [name, run] of [["raw", a], ["client", b]] as const) {
+      if (run.value !== size) throw new Error(`${name} listed ${run.value} of ${size} items`);
+    }
+    const [rawRate, clientRate] = [size / (a.ms / 1000), size / (b.ms / 1000)];
+    log(
+      `${round < 0 ? "warm-up" : `round ${round + 1}`}: raw ${int(rawRate)}/s, client ${
+        int(clientRate)
+      }/s`,
+    );
+    if (round < 0) continue;
+    raw.push(rawRate);
+    lib.push(clientRate);
+  }
+  const rawPerSecond = median(raw);
+  const clientPerSecond = median(lib);
+  return {
+    items: size,
+    rounds: options.rounds,
+    rawPerSecond,
+    clientPerSecond,
+    ratio: clientPerSecond / rawPerSecond,
+    pairRatios: lib.map((rate, index) => rate / (raw[index] as number)),
+    raw,
+    client: lib,
+  };
 }
 
-const raw: number[] = [];
-const lib: number[] = [];
-for (let round = 1; round <= rounds; round++) {
-  console.log(`round ${round}`);
-  raw.push(await measure("raw", rawLoop));
-  lib.push(await measure("client", clientLoop));
+if (import.meta.main) {
+  const size = Number(Deno.args[0] ?? 100_000);
+  const rounds = Number(Deno.args[1] ?? 7);
+  const token = "test-token";
+  const emulator = await startEmulatorThread([size], token);
+  try {
+    // deno-lint-ignore no-console
+    const result = await measureThroughput(
+      emulator,
+      { token, poolId: "1", size, warmup: 3, rounds },
+      console.log,
+    );
+    // deno-lint-ignore no-console
+    console.log(
+      `median: raw ${int(result.rawPerSecond)} items/s, client ${
+        int(result.clientPerSecond)
+      } items/s, client/raw = ${result.ratio.toFixed(2)}`,
+    );
+  } finally {
+    emulator.close();
+  }
 }
-
-const median = (values: number[]): number =>
-  values.toSorted((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
-console.log(
-  `median: raw ${median(raw).toFixed(0)} items/s, client ${median(lib).toFixed(0)} items/s, ` +
-    `client/raw = ${(median(lib) / median(raw)).toFixed(2)}`,
-);
-await server.close();

@@ -50,3 +50,22 @@ export function delay(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener("abort", onAbort, { once: true });
   });
 }
+
+/**
+ * Resolves after one turn of the event loop (a macrotask, not a microtask): the runtime then gets
+ * to do its own I/O, such as writing out a request just made with `fetch`, which Deno and Node do
+ * only between tasks. Uses a `MessageChannel` (a few microseconds; `setTimeout(0)` takes a
+ * millisecond or more), and resolves at once where there is none.
+ */
+export function yieldToEventLoop(): Promise<void> {
+  if (typeof MessageChannel !== "function") return Promise.resolve();
+  return new Promise((resolve) => {
+    const { port1, port2 } = new MessageChannel();
+    port1.onmessage = (): void => {
+      port1.close();
+      resolve();
+    };
+    port2.postMessage(null);
+    port2.close();
+  });
+}

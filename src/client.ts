@@ -5,15 +5,18 @@
  */
 
 import { abortableIterator } from "./abortable_iterator.ts";
+import { yieldToEventLoop } from "./abort.ts";
 import { authorizationHeader, credentialOf, validateToken } from "./auth.ts";
 import { mustBe } from "./describe_value.ts";
 import { toAttachmentDownload } from "./download.ts";
 import { itemIterator } from "./item_iterator.ts";
+import { parallelPages } from "./parallel_scan.ts";
 import { resolveBaseUrl } from "./environments.ts";
 import {
   applyPage,
   type Cursor,
   nextPageQuery,
+  ordersById,
   type PageStep,
   type PagingPlan,
   START,
@@ -21,6 +24,7 @@ import {
 import {
   buildListQuery,
   validateBoolean,
+  validateConcurrency,
   validateFilter,
   validateId,
   validateOptions,
@@ -34,6 +38,7 @@ import {
   type ListedItem,
   parseAttachment,
   parseAttachmentPage,
+  peekNextId,
   readCreated,
   readListingPage,
 } from "./schema.ts";
@@ -248,9 +253,9 @@ export class AttachmentsClient {
     filter: AttachmentFilter,
     options?: IterateOptions,
   ): AsyncIterableIterator<Attachment, undefined> {
-    const { plan, prefetch, signal } = this.#iterationPlan(filter, options);
+    const { plan, prefetch, concurrency, signal } = this.#iterationPlan(filter, options);
     return itemIterator(
-      abortableIterator((merged) => this.#pages(plan, prefetch, merged), signal),
+      abortableIterator((merged) => this.#pages(plan, prefetch, concurrency, merged), signal),
     );
   }
 
@@ -288,8 +293,8 @@ export class AttachmentsClient {
     filter: AttachmentFilter,
     options?: IterateOptions,
   ): AsyncIterableIterator<AttachmentPage, undefined> {
-    const { plan, prefetch, signal } = this.#iterationPlan(filter, options);
-    return abortableIterator((merged) => this.#pages(plan, prefetch, merged), signal);
+    const { plan, prefetch, concurrency, signal } = this.#iterationPlan(filter, options);
+    return abortableIterator((merged) => this.#pages(plan, prefetch, concurrency, merged), signal);
   }
 
   /**
@@ -372,7 +377,12 @@ export class AttachmentsClient {
   #iterationPlan(
     filter: unknown,
     options: unknown,
-  ): { plan: PagingPlan; prefetch: boolean; signal: AbortSignal | undefined } {
+  ): {
+    plan: PagingPlan;
+    prefetch: boolean;
+    concurrency: number;
+    signal: AbortSignal | undefined;
+  } {
     const normalized = validateFilter(filter);
     const checked = validateOptions(options);
     const order = checked.order === undefined ? "id" : validateOrder(checked.order);
@@ -382,9 +392,18 @@ export class AttachmentsClient {
     const prefetch = checked.prefetch === undefined
       ? true
       : validateBoolean("prefetch", checked.prefetch);
+    const concurrency = checked.concurrency === undefined
+      ? 1
+      : validateConcurrency(checked.concurrency);
+    if (concurrency > 1 && !prefetch) {
+      throw new RangeError(
+        'Option "prefetch" cannot be false when "concurrency" is above 1 (lanes always read ahead): current value is false',
+      );
+    }
     return {
       plan: { filter: normalized, order, batchSize },
       prefetch,
+      concurrency,
       signal: validateSignal(checked.signal),
     };
   }
@@ -394,36 +413,74 @@ export class AttachmentsClient {
     return getJson(this.#transport, "/attachments", nextPageQuery(plan, cursor), signal);
   }
 
+  /** The pages of an iteration: one lane, or a parallel scan. */
+  #pages(
+    plan: PagingPlan,
+    prefetch: boolean,
+    concurrency: number,
+    signal: AbortSignal,
+  ): AsyncGenerator<AttachmentPage, undefined, undefined> {
+    if (concurrency === 1) return this.#lane(plan, prefetch, signal);
+    return parallelPages({
+      plan,
+      concurrency,
+      signal,
+      fetchListing: (chunk, cursor, merged) => this.#fetchListing(chunk, cursor, merged),
+    });
+  }
+
   /**
-   * The page loop: one request per step. With `prefetch` the next request goes out as soon as
-   * the current page's paging fields are checked and its cursor is known, before the rest of the
-   * page is checked and converted: that work then overlaps the server's.
+   * The page loop of one lane: one request per step. With `prefetch` the next request goes out
+   * as soon as its cursor is known, and the event loop gets a turn to send it before the page is
+   * checked through and converted, so that work overlaps the server's. In order `id` the cursor
+   * is the last item's `id`, read (with valibot) before anything else; in order `created` it
+   * takes step 1 and the paging checks. If the page then fails a check, the iteration ends and
+   * its abort stops that request.
    */
-  async *#pages(
+  async *#lane(
     plan: PagingPlan,
     prefetch: boolean,
     signal: AbortSignal,
   ): AsyncGenerator<AttachmentPage, undefined, undefined> {
-    const byCreated = plan.order === "created" || plan.order === "-created";
+    const byId = ordersById(plan.order);
     let cursor: Cursor | null = START;
     let ahead: Promise<unknown> | undefined;
     while (cursor !== null) {
       const body: unknown = await (ahead ?? this.#fetchListing(plan, cursor, signal));
       ahead = undefined;
+      const early = prefetch && byId ? peekNextId(body) : undefined;
+      if (early !== undefined) {
+        ahead = this.#prefetch(plan, { phase: "id", id: early }, signal);
+        await yieldToEventLoop();
+      }
       const listing = readListingPage(body);
-      if (byCreated) readCreated(listing.items);
+      if (!byId) readCreated(listing.items);
       const step: PageStep<ListedItem> = applyPage(plan, cursor, listing);
       cursor = step.next;
-      if (prefetch && cursor !== null) {
-        ahead = this.#fetchListing(plan, cursor, signal);
-        // Its failure is reported when the page is awaited; if the loop stops first, the
-        // iterator's abort ends it and nobody needs to hear about it.
-        ahead.catch(() => {});
+      if (
+        early !== undefined && (cursor === null || cursor.phase !== "id" || cursor.id !== early)
+      ) {
+        // Cannot happen: order id's cursor is the last id whenever there is more.
+        throw new Error("The cursor read ahead differs from the checked one");
+      }
+      if (prefetch && cursor !== null && ahead === undefined) {
+        ahead = this.#prefetch(plan, cursor, signal);
+        await yieldToEventLoop();
       }
       completeListingPage(listing);
       // The same objects, now attachments.
       const items = step.items as unknown[] as Attachment[];
       if (items.length > 0) yield { items, has_more: cursor !== null };
     }
+  }
+
+  /**
+   * Requests a page ahead. Its failure is reported when the page is awaited; if the loop stops
+   * first, the iterator's abort ends it and nobody needs to hear about it.
+   */
+  #prefetch(plan: PagingPlan, cursor: Cursor, signal: AbortSignal): Promise<unknown> {
+    const ahead = this.#fetchListing(plan, cursor, signal);
+    ahead.catch(() => {});
+    return ahead;
   }
 }

@@ -147,6 +147,52 @@ function cursorSide(order: Order): Side {
   return isDescending(order) ? "upper" : "lower";
 }
 
+/** Whether an order pages by `id` (else by `created`, ties by `id`). */
+export function ordersById(order: Order): boolean {
+  return order === "id" || order === "-id";
+}
+
+/**
+ * The plan of one part of the key space, for a parallel scan: the caller's filter narrowed to the
+ * items whose key (the `id`, or the `created` value) lies from `from` (inclusive) to `to`
+ * (exclusive), read in the order's direction; an `undefined` end stays the caller's. Parts cut at
+ * the same values never overlap and leave nothing out: ties on `created` stay in one part, where
+ * the cursor logic above pages through them.
+ */
+export function rangePlan(
+  plan: PagingPlan,
+  from: string | undefined,
+  to: string | undefined,
+): PagingPlan {
+  const field: Field = ordersById(plan.order) ? "id" : "created";
+  const descending = isDescending(plan.order);
+  let filter = plan.filter;
+  if (from !== undefined) {
+    const bound = { value: from, key: boundKey(field, from), inclusive: true };
+    filter = narrow(filter, field, descending ? "upper" : "lower", bound);
+  }
+  if (to !== undefined) {
+    const bound = { value: to, key: boundKey(field, to), inclusive: false };
+    filter = narrow(filter, field, descending ? "lower" : "upper", bound);
+  }
+  return { ...plan, filter };
+}
+
+/**
+ * The key a cursor stands at (the last id, or the timestamp key of the last `created`); `undefined`
+ * at the start.
+ */
+export function cursorKey(cursor: Cursor): string | undefined {
+  switch (cursor.phase) {
+    case "start":
+      return undefined;
+    case "id":
+      return cursor.id;
+    default:
+      return cursor.key;
+  }
+}
+
 /**
  * The query of the next request: the caller's filter narrowed by the cursor, `sort`, and
  * `limit=batchSize`.
@@ -362,7 +408,7 @@ export function applyPage<T extends PagedItem>(
   cursor: Cursor,
   page: PagedPage<T>,
 ): PageStep<T> {
-  return plan.order === "id" || plan.order === "-id"
+  return ordersById(plan.order)
     ? applyIdPage(plan, cursor, page)
     : applyCreatedPage(plan, cursor, page);
 }

@@ -166,6 +166,22 @@ export function validateOrder(value: unknown): Order {
   return validateSortKey("order", value);
 }
 
+/** The most lanes a parallel scan may use. */
+export const MAX_CONCURRENCY = 16;
+
+/** Checks `concurrency`: an integer from 1 to {@linkcode MAX_CONCURRENCY}. */
+export function validateConcurrency(value: unknown): number {
+  if (typeof value !== "number") {
+    throw new TypeError(mustBe('Option "concurrency"', "a number", value));
+  }
+  if (!Number.isInteger(value) || value < 1 || value > MAX_CONCURRENCY) {
+    throw new RangeError(
+      mustBe('Option "concurrency"', `an integer from 1 to ${MAX_CONCURRENCY}`, value),
+    );
+  }
+  return value;
+}
+
 /** Checks an optional boolean option. */
 export function validateBoolean(option: string, value: unknown): boolean {
   if (typeof value !== "boolean") {

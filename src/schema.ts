@@ -82,6 +82,10 @@ const ListingSchema = jsonObject({
   has_more: v.boolean(),
 });
 
+/** What the next request of an order by `id` is built from: `has_more` and an array of items. */
+const MoreSchema = v.object({ has_more: v.boolean(), items: v.custom<unknown[]>(Array.isArray) });
+const LastItemSchema = v.object({ id: v.pipe(v.string(), v.nonEmpty()) });
+
 /** Step 2: the other fields of each item (step 1 made sure every item is a JSON object). */
 const ItemFieldsSchema = v.array(v.object(OTHER_ENTRIES));
 
@@ -181,6 +185,17 @@ function readOneCreated(item: ListedItem, what: string, prefix: string): void {
 export function readListingPage(body: unknown): ListingPage {
   check(ListingSchema, body, LISTING, "");
   return body as ListingPage;
+}
+
+/**
+ * Reads, ahead of step 1, what the next request of a listing by `id` needs: whether the page says
+ * there is more, and its last item's `id` (both checked with valibot). `undefined` when the page
+ * says there is no more or these fields break the schema; step 1 then reports the problem.
+ */
+export function peekNextId(body: unknown): string | undefined {
+  if (!v.is(MoreSchema, body) || !body.has_more) return undefined;
+  const last = body.items.at(-1);
+  return v.is(LastItemSchema, last) ? last.id : undefined;
 }
 
 /**
