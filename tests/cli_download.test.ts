@@ -398,6 +398,7 @@ Deno.test("download shows a progress bar on a terminal, and plain lines otherwis
     );
     assert.match(
       bar.stderr,
+      // deno-lint-ignore no-control-regex -- the terminal's erase-line sequence is the point
       /\u001b\[K\n50 downloaded .*\n$/,
       "the bar's line ends before the summary",
     );
