@@ -113,10 +113,10 @@ if (import.meta.main) {
   const token = "test-token";
   const emulator = await startEmulatorThread([size], token);
   try {
-    // deno-lint-ignore no-console
     const result = await measureThroughput(
       emulator,
       { token, poolId: "1", size, warmup: 3, rounds },
+      // deno-lint-ignore no-console
       console.log,
     );
     // deno-lint-ignore no-console

@@ -151,7 +151,8 @@ async function waitForHealth(url: string, ms: number): Promise<boolean> {
 /** Copies wrangler's output line by line, prefixed, minus the offline `Request.cf` noise. */
 async function forward(stream: ReadableStream<Uint8Array>): Promise<void> {
   let skipping = false;
-  const lines = stream.pipeThrough(new TextDecoderStream()).pipeThrough(splitLines());
+  const lines = stream.pipeThrough(new TextDecoderStream() as TransformStream<Uint8Array, string>)
+    .pipeThrough(splitLines());
   for await (const line of lines) {
     if (/Request\.cf|ENOTFOUND workers\.cloudflare\.com/.test(line)) {
       skipping = true;

@@ -215,16 +215,18 @@ export class AttachmentsClient {
    * pages lazily. Built on {@linkcode AttachmentsClient.getAttachmentPages}.
    *
    * Nothing is fetched before the first `next()`. Leaving the loop early (`break`, `return`,
-   * an exception) aborts the request in flight and sends no more. With `prefetch` (the default)
+   * an exception) aborts the requests in flight and sends no more. With `prefetch` (the default)
    * the next page is requested as soon as the current one arrives, so a slow consumer and a slow
    * server overlap; at most one page is held ahead, so memory does not grow with the number of
-   * attachments.
+   * attachments. With `concurrency` above 1, several parts of the listing are read at once (a
+   * parallel scan for slow links; see {@linkcode IterateOptions.concurrency}), still in order.
    *
    * @param filter Which attachments; `pool_id` or `assignment_id` is required. Its `id_*` and
    * `created_*` ranges hold on every page.
    * @param options `order` (`"id"` by default, `"-id"`, `"created"`, `"-created"`: ties on
    * `created` are ordered by id), `batchSize` (the `limit` of each request, 1..100, default 100),
-   * `prefetch` (default `true`) and `signal`.
+   * `prefetch` (default `true`), `concurrency` (requests in flight, 1..16, default 1) and
+   * `signal`.
    * @returns An async iterable of attachments.
    * @throws {TypeError} At once, when the filter or an option is invalid (see
    * {@linkcode AttachmentsClient.findAttachments}).
@@ -263,10 +265,12 @@ export class AttachmentsClient {
    * Iterates over every matching attachment page by page: the same listing as
    * {@linkcode AttachmentsClient.getAttachments}, one `AttachmentPage` per request that brought
    * something new. Items already yielded are left out of later pages, so the pages together
-   * hold every match exactly once; a page's `has_more` tells whether another request follows.
+   * hold every match exactly once; a page's `has_more` tells whether another request follows
+   * (with `concurrency` above 1: whether more of the listing is left to read).
    *
    * @param filter Which attachments; `pool_id` or `assignment_id` is required.
-   * @param options `order`, `batchSize`, `prefetch` and `signal`, as for `getAttachments`.
+   * @param options `order`, `batchSize`, `prefetch`, `concurrency` and `signal`, as for
+   * `getAttachments`.
    * @returns An async iterable of pages.
    * @throws {TypeError} At once, when the filter or an option is invalid.
    * @throws {RangeError} At once, when a value is not allowed.

@@ -16,7 +16,7 @@
  * @module
  */
 
-import { delay, raceAbort } from "./abort.ts";
+import { delay, follow, raceAbort } from "./abort.ts";
 import { redact, redactDeep } from "./auth.ts";
 import { type BackoffOptions, parseRetryAfter, RETRYABLE_STATUSES, retryDelay } from "./backoff.ts";
 import {
@@ -135,21 +135,29 @@ async function readApiError(
   });
 }
 
-/** One attempt: a fresh `Request`, its own timeout, the caller's signal. */
+/**
+ * One attempt: a fresh `Request`, its own timeout, the caller's signal. With `streamed`, the
+ * request keeps following the caller's signal after the attempt (its body is read later);
+ * otherwise it stops following it once the body is read.
+ */
 async function attempt<T>(
   config: TransportConfig,
   url: string,
   accept: string,
   callerSignal: AbortSignal | undefined,
   read: ReadBody<T>,
+  streamed: boolean,
 ): Promise<Attempt<T>> {
-  const timeout = new AbortController();
-  const signal = callerSignal === undefined
-    ? timeout.signal
-    : AbortSignal.any([callerSignal, timeout.signal]);
+  const follower = follow(callerSignal);
+  const signal = follower.controller.signal;
+  let timedOut = false;
   const timer = Number.isFinite(config.timeoutMs)
-    ? setTimeout(() => timeout.abort(), config.timeoutMs)
+    ? setTimeout(() => {
+      timedOut = true;
+      follower.controller.abort(new DOMException("The attempt timed out", "TimeoutError"));
+    }, config.timeoutMs)
     : undefined;
+  let succeeded = false;
   try {
     const request = new Request(url, {
       method: "GET",
@@ -172,10 +180,12 @@ async function attempt<T>(
         retryAfterMs: error.retryAfterMs,
       };
     }
-    return { ok: true, value: await read(response, signal) };
+    const value = await read(response, signal);
+    succeeded = true;
+    return { ok: true, value };
   } catch (error) {
     if (callerSignal?.aborted) throw callerSignal.reason;
-    if (timeout.signal.aborted) {
+    if (timedOut) {
       return { ok: false, error: new TolokaTimeoutError(config.timeoutMs), retryable: true };
     }
     if (error instanceof UnreadableBody) {
@@ -197,6 +207,7 @@ async function attempt<T>(
     };
   } finally {
     clearTimeout(timer);
+    if (!(streamed && succeeded)) follower.unlink();
   }
 }
 
@@ -208,12 +219,13 @@ async function send<T>(
   accept: string,
   signal: AbortSignal | undefined,
   read: ReadBody<T>,
+  streamed = false,
 ): Promise<T> {
   const search = query?.toString() ?? "";
   const url = `${config.baseUrl}${path}${search === "" ? "" : `?${search}`}`;
   for (let retry = 0;; retry++) {
     signal?.throwIfAborted();
-    const result = await attempt(config, url, accept, signal, read);
+    const result = await attempt(config, url, accept, signal, read, streamed);
     if (result.ok) return result.value;
     if (!result.retryable || retry >= config.retries) throw result.error;
     const wait = retryDelay(retry, result.retryAfterMs, config.backoff);
@@ -260,5 +272,5 @@ export function getStream(
   path: string,
   signal: AbortSignal | undefined,
 ): Promise<Response> {
-  return send(config, path, undefined, "*/*", signal, keepResponse);
+  return send(config, path, undefined, "*/*", signal, keepResponse, true);
 }

@@ -444,6 +444,24 @@ Deno.test("aborting the caller's signal mid-iteration rejects with its reason", 
   assert.equal((await iterator.next()).done, true);
 });
 
+Deno.test("a page that fails its checks aborts the prefetch its last id already started", async () => {
+  let prefetched: Request | undefined;
+  const script = scripted(
+    // Out of order, but with has_more and a last id: the next request goes out before the checks.
+    page([wire("b"), wire("a")], true),
+    (request) => {
+      prefetched = request;
+      return new Promise<Response>(() => {});
+    },
+  );
+  await assert.rejects(
+    collect(clientFor(script).getAttachments({ pool_id: "1" })),
+    (error: unknown) => error instanceof TolokaResponseError && /out of order/.test(error.message),
+  );
+  assert.equal(new URL(prefetched!.url).searchParams.get("id_gt"), "a");
+  assert.equal(prefetched?.signal.aborted, true);
+});
+
 Deno.test("a failed prefetch surfaces when its page is reached", async () => {
   const script = scripted(
     page([wire("a")], true),

@@ -2,7 +2,7 @@
  * The parallel ordered scan (`concurrency` above 1): every order against a brute-force sort, ties
  * and microsecond differences included, in process and over loopback; the caller's own ranges;
  * `concurrency: 1` as the single lane; early exits and failures abort every lane; and the pages
- * held ahead of the consumer stay within `2 × concurrency`.
+ * held ahead of the consumer stay within `PAGES_PER_LANE × concurrency`.
  */
 
 import assert from "node:assert/strict";
@@ -388,7 +388,8 @@ Deno.test("retryable faults in lanes are retried and the listing stays exact", a
  * brought an id no earlier answer had (each becomes exactly one page) minus pages taken. The probe
  * (the reversed one-item request) is in flight for a while but never becomes a page.
  */
-Deno.test("lanes never hold more than 2 × concurrency pages ahead of a slow consumer", async () => {
+Deno.test("lanes never hold more than 3 × concurrency pages ahead of a slow consumer", async () => {
+  assert.equal(PAGES_PER_LANE, 3, "the documented bound");
   for (const order of ALL_ORDERS) {
     for (const [concurrency, batchSize] of [[3, 50], [8, 20]] as const) {
       const slow = new TolokaEmulator({ pools: [1_500], latencyMs: 2 });

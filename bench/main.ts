@@ -1,0 +1,192 @@
+/**
+ * `deno task bench`: the six performance figures in one process and one go, a table on stdout
+ * and everything measured in `bench/results.json`.
+ *
+ * 1. Throughput: a raw `fetch` keyset loop against `getAttachments()`, alternated, median items/s.
+ * 2. Latency hiding: 20 ms per request and 20 ms of consumer work per page, prefetch off and on.
+ * 3. Parallel scan: 20 ms per request, one lane against `concurrency: 8`.
+ * 4. Memory: iterating 100,000 and 1,000,000 attachments, growth over the baseline.
+ * 5. Validation: a page of 100 through the schemas against `JSON.parse` alone, before and now.
+ * 6. Worker: `GET /api/v1/attachments` through workerd against the emulator directly; KV reads.
+ *
+ * Goals are ratios measured side by side in this run (these machines are shared and noisy);
+ * absolute figures are context. Permissions: `--allow-net=127.0.0.1 --allow-read --allow-write
+ * --allow-env --allow-run` (workerd), and `--v8-flags=--expose-gc` for clean memory baselines.
+ *
+ * @module
+ */
+// deno-lint-ignore-file no-console
+
+import { startEmulatorThread } from "./emulator_thread.ts";
+import { measureLatency } from "./latency.ts";
+import { measureMemory } from "./memory.ts";
+import { measureParallel } from "./parallel.ts";
+import { fixed, int, signedMb } from "./stats.ts";
+import { measureThroughput } from "./throughput.ts";
+import { measureValidation } from "./validation.ts";
+import { measureWorkerOverhead } from "./worker_overhead.ts";
+
+const TOKEN = "test-token";
+/** Pool sizes of the loopback emulator: "1" throughput, "2" parallel scan, "3" latency. */
+const POOLS = [100_000, 30_000, 2_000];
+
+const started = performance.now();
+const log = (line: string): void => console.log(`  ${line}`);
+const section = (title: string): void => {
+  console.log(`\n${title} (${((performance.now() - started) / 1000).toFixed(0)} s in)`);
+};
+
+console.log(
+  `deno ${Deno.version.deno} (V8 ${Deno.version.v8}), ${navigator.hardwareConcurrency} cores, ${Deno.build.os}/${Deno.build.arch}`,
+);
+
+section("5. validation cost (in process)");
+const validation = await measureValidation({ iterations: 500, rounds: 7, warmup: 2 });
+log(
+  `JSON.parse ${fixed(validation.jsonParse, 1)} µs, before ${fixed(validation.before, 1)} µs, now ${
+    fixed(validation.now, 1)
+  } µs per page of 100`,
+);
+
+section("starting the loopback emulator in a worker thread");
+const emulator = await startEmulatorThread(POOLS, TOKEN);
+log(`${POOLS.join(" + ")} attachments built and indexed in ${int(emulator.builtMs)} ms`);
+
+let throughput, latency, parallel;
+try {
+  section("1. throughput (loopback, 100,000 attachments)");
+  throughput = await measureThroughput(
+    emulator,
+    { token: TOKEN, poolId: "1", size: POOLS[0] as number, warmup: 3, rounds: 9 },
+    log,
+  );
+
+  section("2. latency hiding (20 ms per request, 20 ms of work per page)");
+  latency = await measureLatency(emulator, {
+    token: TOKEN,
+    poolId: "3",
+    size: POOLS[2] as number,
+    latencyMs: 20,
+    consumerMs: 20,
+    rounds: 2,
+  });
+
+  section("3. parallel scan (20 ms per request, 30,000 attachments)");
+  parallel = await measureParallel(emulator, {
+    token: TOKEN,
+    poolId: "2",
+    size: POOLS[1] as number,
+    latencyMs: 20,
+    orders: ["id", "-created"],
+    concurrencies: [1, 8, 16],
+    repeats: 3,
+  });
+} finally {
+  emulator.close();
+}
+
+section("4. memory (in-process emulator, 100,000 and 1,000,000 attachments)");
+const memory = await measureMemory([100_000, 1_000_000]);
+
+// Last: it loads Miniflare, whose Node modules change how the event loop schedules I/O.
+section("6. Worker overhead (workerd via Miniflare, loopback)");
+const worker = await measureWorkerOverhead({ warmup: 300, requests: 1_000 });
+
+const totalSeconds = (performance.now() - started) / 1000;
+
+// ---- verdicts ----
+
+const [memory100k, memory1m] = memory.runs;
+const retained = memory.runs.map((run) => run.retainedGrowth);
+const memoryFlat = memory1m !== undefined && memory100k !== undefined &&
+  memory1m.retainedGrowth - memory100k.retainedGrowth < 16e6;
+const rawPageMicros = 100 / throughput.rawPerSecond * 1e6;
+const [byId, byCreated] = parallel.orders;
+const rows: [string, string, string, boolean][] = [
+  [
+    "1. Throughput, `getAttachments()` / raw `fetch` loop",
+    `raw ${int(throughput.rawPerSecond)}/s, client ${int(throughput.clientPerSecond)}/s: **${
+      fixed(throughput.ratio)
+    }**`,
+    "≥ 0.85",
+    throughput.ratio >= 0.85,
+  ],
+  [
+    "2. Latency hiding, prefetch / no prefetch",
+    `waiting consumer ${int(latency.waiting.withoutPrefetchMs)} → ${
+      int(latency.waiting.withPrefetchMs)
+    } ms: **${fixed(latency.waiting.ratio)}**; busy (CPU) consumer ${
+      int(latency.busy.withoutPrefetchMs)
+    } → ${int(latency.busy.withPrefetchMs)} ms: **${fixed(latency.busy.ratio)}**`,
+    "≤ 0.6",
+    latency.waiting.ratio <= 0.6 && latency.busy.ratio <= 0.6,
+  ],
+  [
+    "3. Parallel scan, 8 lanes / 1 lane (items/s)",
+    parallel.orders.map((run) =>
+      `${run.order}: ${int(run.lanes[0]?.perSecond ?? NaN)} → ${
+        int(run.lanes[1]?.perSecond ?? NaN)
+      }/s, **${fixed(run.speedup8, 1)}x**`
+    ).join("; "),
+    "≥ 5x",
+    (byId?.speedup8 ?? 0) >= 5 && (byCreated?.speedup8 ?? 0) >= 5,
+  ],
+  [
+    "4. Memory, retained heap growth at 100,000 / 1,000,000 items",
+    `**${retained.map((bytes) => signedMb(bytes)).join(" / ")}** (peaks left to V8: heap ${
+      memory.runs.map((run) => signedMb(run.peakHeapGrowth)).join(" / ")
+    }, RSS ${memory.runs.map((run) => signedMb(run.peakRssGrowth)).join(" / ")})`,
+    "< 64 MB, flat",
+    retained.every((bytes) => bytes < 64e6) && memoryFlat,
+  ],
+  [
+    "5. Validation, µs per page of 100 beyond `JSON.parse`",
+    `JSON.parse ${fixed(validation.jsonParse, 0)} µs; schemas before ${
+      fixed(validation.schemaCostBefore, 0)
+    } µs, now **${fixed(validation.schemaCost, 0)} µs** (${
+      fixed(validation.schemaCostBefore / validation.schemaCost, 1)
+    }x cheaper, ${
+      fixed(100 * validation.schemaCost / rawPageMicros, 0)
+    }% of a raw page round trip, overlapped by prefetch)`,
+    "cheaper, same strictness",
+    validation.schemaCost < validation.schemaCostBefore / 1.5,
+  ],
+  [
+    "6. Worker, added latency p50 (p99); KV reads per 1,000",
+    `direct ${fixed(worker.direct.p50)} ms, Worker ${fixed(worker.worker.p50)} ms: **+${
+      fixed(worker.addedP50)
+    } ms** (p99 +${fixed(worker.addedP99)} ms); KV reads **${
+      worker.kvReadsPer1000 === null ? "n/a" : fixed(worker.kvReadsPer1000, 1)
+    }**/1,000`,
+    "≤ 2 ms; ~0",
+    worker.addedP50 <= 2 && (worker.kvReadsPer1000 ?? Infinity) <= 1,
+  ],
+];
+
+console.log(`\n| goal | figure | target | met |\n| --- | --- | --- | --- |`);
+for (const [goal, figure, target, met] of rows) {
+  console.log(`| ${goal} | ${figure} | ${target} | ${met ? "yes" : "**no**"} |`);
+}
+console.log(
+  `\n${navigator.hardwareConcurrency} cores, deno ${Deno.version.deno}; whole run ${
+    totalSeconds.toFixed(0)
+  } s. Details in bench/results.json.`,
+);
+
+const results = {
+  date: new Date().toISOString(),
+  deno: Deno.version,
+  cores: navigator.hardwareConcurrency,
+  seconds: totalSeconds,
+  goals: rows.map(([goal, figure, target, met]) => ({ goal, figure, target, met })),
+  throughput,
+  latency,
+  parallel,
+  memory,
+  validation,
+  worker,
+};
+await Deno.writeTextFile(
+  new URL("./results.json", import.meta.url),
+  `${JSON.stringify(results, null, 2)}\n`,
+);
