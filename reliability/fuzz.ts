@@ -26,6 +26,7 @@ import { revokeKey } from "../worker/keys.ts";
 import { normalizeDateBound, validateOrder, validateSort } from "../src/query.ts";
 import type { RequestLogEntry, WireAttachment } from "../src/testing/mod.ts";
 import {
+  FILTERS,
   type FuzzCase,
   type FuzzWorld,
   generateCase,
@@ -119,23 +120,7 @@ const STATIC_STATUS: Partial<Record<Route, number>> = {
   favicon: 204,
   health: 200,
 };
-const FILTER_NAMES = new Set([
-  "pool_id",
-  "assignment_id",
-  "user_id",
-  "name",
-  "type",
-  "owner_id",
-  "owner_company_id",
-  "id_gt",
-  "id_gte",
-  "id_lt",
-  "id_lte",
-  "created_gt",
-  "created_gte",
-  "created_lt",
-  "created_lte",
-]);
+const FILTER_NAMES: ReadonlySet<string> = new Set(FILTERS);
 const CODES: Record<number, string> = {
   400: "VALIDATION_ERROR",
   401: "AUTHENTICATION_ERROR",

@@ -183,7 +183,8 @@ const SORTS_INVALID = ["name", "id,id", "created,created", "", ",", "id,", "+id"
 const LIMITS_VALID = ["1", "20", "100", "050", "0099"];
 const LIMITS_INVALID = ["0", "101", "-1", "1.5", "1e2", "abc", " 5", "٣", "10000", "0x10"];
 
-const FILTERS = [
+/** Every filter parameter of the listing routes (the fuzz's own list, independent of the code under test). */
+export const FILTERS: readonly string[] = [
   "pool_id",
   "assignment_id",
   "user_id",
