@@ -21,6 +21,8 @@ const UNSAFE =
 // An id that is safe as is: lowercase (so ids differing in case cannot collide), no `_` (which
 // separates the id from the name), no leading or trailing dot.
 const PLAIN_ID = /^[a-z0-9](?:[a-z0-9.-]{0,62}[a-z0-9-])?$/;
+// Names the download command keeps for itself in the folder: an id may not take them.
+const OWN_FILES = /^manifest\./;
 
 const encoder = new TextEncoder();
 
@@ -89,15 +91,17 @@ function shortHash(text: string, length: number): string {
 /**
  * The id as a name prefix: unchanged when it is plain (lowercase letters, digits, `.` and `-`,
  * as Toloka's UUIDs and `fr.` ids are); otherwise its letters and digits, lowercased, followed by
- * `-` and 16 hex digits of its hash, so two different ids never share a prefix, in any case (and
- * a hashed prefix holds no dot, so it is never a reserved device name such as `nul.txt`).
- * Never holds `_`, so the prefix ends where the first `_` is.
+ * `~` and 16 hex digits of its hash, so two different ids never share a prefix, in any case: a
+ * plain id never holds `~`, so a hashed prefix can never equal one. A hashed prefix holds no dot,
+ * so it is never a reserved device name such as `nul.txt`, nor the folder's own
+ * `manifest.ndjson` (an id such as `manifest.ndjson` is hashed for that reason). Never holds `_`,
+ * so the prefix ends where the first `_` is.
  */
 export function idPrefix(id: string): string {
-  if (PLAIN_ID.test(id) && !RESERVED.test(id)) return id;
+  if (PLAIN_ID.test(id) && !RESERVED.test(id) && !OWN_FILES.test(id)) return id;
   const readable = id.toWellFormed().normalize("NFC").toLowerCase()
     .replace(/[^a-z0-9-]+/g, "-").slice(0, 40).replace(/^-+|-+$/g, "");
-  return `${readable || "id"}-${shortHash(id, 16)}`;
+  return `${readable || "id"}~${shortHash(id, 16)}`;
 }
 
 /**

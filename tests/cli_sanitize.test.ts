@@ -136,8 +136,24 @@ Deno.test("idPrefix() keeps plain lowercase ids and hashes every other, so ids n
   }
   const lowered = new Set(prefixes.map((prefix) => prefix.toLowerCase()));
   assert.equal(lowered.size, hostile.length, "distinct ids give distinct prefixes, ignoring case");
-  assert.match(idPrefix("ABC"), /^abc-[0-9a-f]{16}$/);
-  assert.match(idPrefix(".."), /^id-[0-9a-f]{16}$/);
+  assert.match(idPrefix("ABC"), /^abc~[0-9a-f]{16}$/);
+  assert.match(idPrefix(".."), /^id~[0-9a-f]{16}$/);
+});
+
+Deno.test("idPrefix(): a plain id shaped like another id's hashed prefix still gets its own name", () => {
+  const hashed = idPrefix("ABC");
+  const lookalike = hashed.replace("~", "-"); // plain, and what the hashed form used to be
+  assert.equal(idPrefix(lookalike), lookalike);
+  assert.notEqual(localFileName("ABC", "x.png"), localFileName(lookalike, "x.png"));
+});
+
+Deno.test("localFileName(): an id can never name the folder's manifest", () => {
+  for (const id of ["manifest.ndjson", "manifest.ndjson.part"]) {
+    for (const name of ["", "..", "x.png"]) {
+      const local = localFileName(id, name);
+      assert.ok(!local.startsWith("manifest."), local);
+    }
+  }
 });
 
 Deno.test("localFileName() is <id>_<name>, safe and unique for every hostile name of the emulator", () => {

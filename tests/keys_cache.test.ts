@@ -123,3 +123,12 @@ Deno.test("KeyCache keeps at most maxEntries, dropping the oldest", async () => 
   await cache.lookup(kv, sealingKey, keys[0]!);
   assert.equal(kv.reads, 4, "the oldest was dropped");
 });
+
+Deno.test("KeyCache.lookup() treats an expiry that does not parse as expired (fails closed)", async () => {
+  const { kv, issued, lookup } = await setUp();
+  const [kvKey] = [...kv.values.keys()];
+  const stored = JSON.parse(kv.values.get(kvKey!)!.value) as KeyRecord;
+  await kv.put(kvKey!, JSON.stringify({ ...stored, expires_at: "next tuesday" }));
+  assert.equal((await lookup()).status, "expired");
+  assert.equal(issued.record.expires_at, null);
+});

@@ -1,7 +1,9 @@
 /**
  * Resolves a presented raw key to its record and opened upstream token, with a short
- * per-isolate cache of lookups, misses included, so a busy key costs ~0 KV reads and a flood of
- * unknown keys cannot turn into a flood of KV reads either.
+ * per-isolate cache of lookups, misses included, so a busy key costs ~0 KV reads and a client
+ * retrying one wrong key costs one. Garbage that is not key-shaped never reaches KV; distinct
+ * well-formed unknown keys do cost a read each (KV reads are cheap and the rate limiter is keyed
+ * per key, so it cannot help before a key is known).
  *
  * @module
  */
@@ -72,7 +74,8 @@ export class KeyCache {
     }
     const { record, upstreamToken } = entry;
     if (record === null) return { status: "unknown" };
-    if (record.expires_at !== null && Date.parse(record.expires_at) <= now) {
+    // An expiry that does not parse (a record edited by hand) fails closed: expired.
+    if (record.expires_at !== null && !(Date.parse(record.expires_at) > now)) {
       return { status: "expired", record };
     }
     if (upstreamToken === null) return { status: "unsealable", record };

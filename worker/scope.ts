@@ -11,7 +11,8 @@ import type { Attachment, AttachmentFilter, AttachmentsClient } from "../mod.ts"
 import type { Caller } from "./auth.ts";
 import { EdgeError } from "./errors.ts";
 
-// An assignment belongs to one pool forever, so what we learn is kept (bounded) per isolate.
+// An assignment belongs to one pool forever, so what we learn is kept (bounded) per isolate, per
+// key: another upstream account must not learn from this cache that an assignment exists.
 const assignmentPools = new Map<string, string>();
 const MAX_REMEMBERED = 50_000;
 
@@ -34,13 +35,14 @@ export async function scopeFilter(
     return filter;
   }
   const assignment = filter.assignment_id!;
-  let pool = assignmentPools.get(assignment);
+  const remembered = `${caller.id}|${assignment}`;
+  let pool = assignmentPools.get(remembered);
   if (pool === undefined) {
     const probe = await client.findAttachments({ assignment_id: assignment }, { limit: 1, signal });
     pool = probe.items[0]?.details?.pool_id;
     if (pool === undefined) return null;
     if (assignmentPools.size >= MAX_REMEMBERED) assignmentPools.clear();
-    assignmentPools.set(assignment, pool);
+    assignmentPools.set(remembered, pool);
   }
   if (!pools.has(pool)) throw accessDenied(`the pool of assignment ${assignment}`);
   // Upstream ANDs the two, so even a wrong answer above could not widen the result.
