@@ -23,6 +23,7 @@
 
 import { createHash } from "node:crypto";
 import { join, resolve } from "node:path";
+import { delay } from "../src/abort.ts";
 import type { AttachmentsClient } from "../src/client.ts";
 import { TolokaApiError } from "../src/errors.ts";
 import { toWireAttachment } from "../src/raw_created.ts";
@@ -176,24 +177,6 @@ function isRetryable(error: unknown): boolean {
   return !(error instanceof TolokaApiError && FINAL_STATUSES.has(error.status));
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-}
-
 /** Bytes read at a time when a present file is checked. */
 const READ_CHUNK = 256 * 1024;
 
@@ -323,7 +306,7 @@ export async function runDownload(context: Context, plan: DownloadPlan): Promise
       } catch (error) {
         if (signal.aborted || error instanceof LocalFileError) throw error;
         if (attempt >= plan.retries || !isRetryable(error)) throw error;
-        await sleep(backoff(attempt), signal);
+        await delay(backoff(attempt), signal);
       }
     }
   };

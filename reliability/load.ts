@@ -16,9 +16,9 @@
  */
 
 import { TolokaEmulator } from "../src/testing/mod.ts";
-import { issueKey } from "../worker/keys.ts";
+import { generateSealingKey, issueKey } from "../worker/keys.ts";
+import { spawnWranglerDev, waitForHealth } from "../scripts/wrangler_dev.ts";
 import { withLocalKv } from "../cli/local_kv.ts";
-import { randomSealingKey } from "../tests/keys_fixtures.ts";
 import { startEdge } from "../tests/edge_harness.ts";
 import { type EngineReport, num, type Row, Violations } from "./report.ts";
 import { SecretScanner } from "./secrets.ts";
@@ -201,7 +201,7 @@ export async function loadEdge(options: LoadEdgeOptions = {}): Promise<EngineRep
   const dir = new URL(".wrangler/reliability-load/", root);
   await Deno.remove(dir, { recursive: true }).catch(() => {});
   await Deno.mkdir(dir, { recursive: true });
-  const sealingKey = randomSealingKey();
+  const sealingKey = generateSealingKey();
   secrets.add("upstream token", UPSTREAM_TOKEN);
   secrets.add("sealing key", sealingKey);
 
@@ -227,30 +227,18 @@ export async function loadEdge(options: LoadEdgeOptions = {}): Promise<EngineRep
   secrets.add("sealed token", record.upstream_token);
 
   const port = freePort();
-  const wrangler = new Deno.Command(Deno.execPath(), {
+  const wrangler = spawnWranglerDev({
+    cwd: root,
+    port,
+    upstreamUrl: upstream.baseUrl,
     args: [
-      "run",
-      "-A",
-      "npm:wrangler@4.86.0",
-      "dev",
       "--config",
       ".wrangler/reliability-load/wrangler.toml",
       "--persist-to",
       ".wrangler/reliability-load/state",
-      "--ip",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--var",
-      `TOLOKA_API_URL:${upstream.baseUrl}`,
-      "--show-interactive-dev-session=false",
     ],
-    cwd: root.pathname,
-    env: { WRANGLER_SEND_METRICS: "false", NO_COLOR: "1", CI: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+    env: { CI: "1" },
+  });
   const output: string[] = [];
   const reading = Promise.all([collect(wrangler.stdout, output), collect(wrangler.stderr, output)]);
   const edge = `http://127.0.0.1:${port}`;
@@ -381,19 +369,6 @@ function freePort(): number {
   const { port } = listener.addr as Deno.NetAddr;
   listener.close();
   return port;
-}
-
-async function waitForHealth(url: string, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    try {
-      const response = await fetch(url);
-      await response.body?.cancel();
-      if (response.ok) return true;
-    } catch { /* not up yet */ }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  return false;
 }
 
 async function collect(stream: ReadableStream<Uint8Array>, into: string[]): Promise<void> {

@@ -22,6 +22,7 @@
 
 import { AttachmentsClient, type Order } from "../mod.ts";
 import { rawCreatedOf } from "../src/raw_created.ts";
+import { FAULT_KINDS } from "../src/testing/faults.ts";
 import { type FaultKind, TolokaEmulator, type WireAttachment } from "../src/testing/mod.ts";
 import { expectedIds, ORDERS } from "./order.ts";
 import { Prng } from "./prng.ts";
@@ -29,15 +30,7 @@ import { type EngineReport, num, type Row, Violations } from "./report.ts";
 import { SecretScanner } from "./secrets.ts";
 
 /** Every fault kind the emulator can inject. */
-export const FAULT_KINDS: readonly FaultKind[] = [
-  "429",
-  "500",
-  "502",
-  "503",
-  "reset",
-  "truncated",
-  "delay",
-];
+export { FAULT_KINDS };
 
 /** Settings of {@link soakCore}. */
 export interface CoreSoakOptions {

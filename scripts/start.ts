@@ -13,8 +13,9 @@
  */
 
 import { TolokaEmulator } from "../src/testing/mod.ts";
-import { issueKey, revokeKey } from "../worker/keys.ts";
+import { generateSealingKey, issueKey, revokeKey } from "../worker/keys.ts";
 import { withLocalKv } from "../cli/local_kv.ts";
+import { spawnWranglerDev, waitForHealth } from "./wrangler_dev.ts";
 
 const root = new URL("../", import.meta.url);
 const UPSTREAM_TOKEN = "demo-upstream-token";
@@ -32,33 +33,16 @@ const { key } = await withLocalKv(
     issueKey(kv, sealingKey, { name: "demo", upstreamToken: UPSTREAM_TOKEN, pools: DEMO_POOLS }),
 );
 
-const wrangler = new Deno.Command(Deno.execPath(), {
-  args: [
-    "run",
-    "-A",
-    "npm:wrangler@4.86.0",
-    "dev",
-    "--ip",
-    "127.0.0.1",
-    "--port",
-    String(port),
-    "--var",
-    `TOLOKA_API_URL:${upstream.baseUrl}`,
-    "--show-interactive-dev-session=false",
-  ],
-  cwd: root.pathname,
-  env: { WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" },
-  stdin: "null",
-  stdout: "piped",
-  stderr: "piped",
-}).spawn();
+const wrangler = spawnWranglerDev({ cwd: root, port, upstreamUrl: upstream.baseUrl });
 forward(wrangler.stdout);
 forward(wrangler.stderr);
 
 let stopping = false;
+const stopped = new AbortController();
 const stop = async (code: number): Promise<never> => {
   if (!stopping) {
     stopping = true;
+    stopped.abort();
     try {
       wrangler.kill("SIGTERM");
     } catch { /* already gone */ }
@@ -78,7 +62,7 @@ wrangler.status.then((status) => {
 });
 
 const edge = `http://127.0.0.1:${port}`;
-if (!await waitForHealth(`${edge}/health`, 90_000)) {
+if (!await waitForHealth(`${edge}/health`, 90_000, stopped.signal)) {
   out("The Worker did not become ready within 90 s.");
   await stop(1);
 }
@@ -124,28 +108,13 @@ async function ensureDevVars(): Promise<string> {
   }
   const existing = /^TOKEN_SEALING_KEY=(\S+)$/m.exec(text)?.[1];
   if (existing) return existing;
-  const bytes = crypto.getRandomValues(new Uint8Array(32));
-  const fresh = btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_")
-    .replace(/=+$/, "");
+  const fresh = generateSealingKey();
   const line = `TOKEN_SEALING_KEY=${fresh}\n`;
   await Deno.writeTextFile(path, text && !text.endsWith("\n") ? `${text}\n${line}` : text + line, {
     mode: 0o600,
   });
   out("Created .dev.vars with a local TOKEN_SEALING_KEY.");
   return fresh;
-}
-
-async function waitForHealth(url: string, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline && !stopping) {
-    try {
-      const r = await fetch(url);
-      await r.body?.cancel();
-      if (r.ok) return true;
-    } catch { /* not up yet */ }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  return false;
 }
 
 /** Copies wrangler's output line by line, prefixed, minus the offline `Request.cf` noise. */

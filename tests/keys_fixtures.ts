@@ -42,9 +42,5 @@ export class MemoryKv implements KvNamespace {
   }
 }
 
-/** A fresh `TOKEN_SEALING_KEY`: base64url of 32 random bytes. */
-export function randomSealingKey(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(32));
-  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_")
-    .replace(/=+$/, "");
-}
+/** A fresh `TOKEN_SEALING_KEY` (the Worker's own generator, under the name the tests use). */
+export { generateSealingKey as randomSealingKey } from "../worker/keys.ts";

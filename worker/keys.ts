@@ -50,6 +50,11 @@ export function generateKey(): string {
   return KEY_PREFIX + base64url(crypto.getRandomValues(new Uint8Array(KEY_RANDOM_BYTES)));
 }
 
+/** A fresh `TOKEN_SEALING_KEY`: base64url of 32 random bytes, the form {@link importSealingKey} reads. */
+export function generateSealingKey(): string {
+  return base64url(crypto.getRandomValues(new Uint8Array(32)));
+}
+
 /** Whether a string has the shape of a raw key, so garbage is refused without a KV read. */
 export function isKeyShaped(value: string): boolean {
   return KEY_PATTERN.test(value);
