@@ -47,6 +47,15 @@
  */
 
 export { AttachmentsClient } from "./src/client.ts";
+export {
+  CSV_COLUMNS,
+  csvAttachment,
+  csvCell,
+  csvErrorLine,
+  csvHeader,
+  csvLine,
+  csvNextLine,
+} from "./src/csv.ts";
 export { ENVIRONMENTS } from "./src/environments.ts";
 export {
   TolokaApiError,
@@ -71,3 +80,4 @@ export type {
   RequestOptions,
   SortKey,
 } from "./src/types.ts";
+export { ndjsonLine, ORDERS, toWireAttachment } from "./src/wire.ts";

@@ -26,7 +26,7 @@ import { join, resolve } from "node:path";
 import { delay } from "../src/abort.ts";
 import type { AttachmentsClient } from "../src/client.ts";
 import { TolokaApiError } from "../src/errors.ts";
-import { toWireAttachment } from "../src/raw_created.ts";
+import { toWireAttachment } from "../src/wire.ts";
 import type { Attachment, AttachmentFilter, Order } from "../src/types.ts";
 import type { Context } from "./context.ts";
 import { displayText, formatBytes } from "./display.ts";

@@ -9,6 +9,7 @@
 import { AttachmentsClient } from "../src/client.ts";
 import { ENVIRONMENTS } from "../src/environments.ts";
 import { normalizeDateBound } from "../src/query.ts";
+import { ORDERS } from "../src/wire.ts";
 import type { AttachmentFilter, Environment, Order } from "../src/types.ts";
 import type { Context } from "./context.ts";
 import {
@@ -39,9 +40,6 @@ export const FILTER_FLAGS: Readonly<Record<string, keyof AttachmentFilter>> = {
   "created-lt": "created_lt",
   "created-lte": "created_lte",
 };
-
-/** The orders `--order` accepts. */
-export const ORDERS: readonly Order[] = ["id", "-id", "created", "-created"];
 
 /** The environments `--environment` accepts. */
 export const ENVIRONMENT_NAMES = Object.keys(ENVIRONMENTS) as Environment[];

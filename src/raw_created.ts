@@ -11,12 +11,13 @@
  * a non-enumerable `Object.defineProperty` and half a `WeakMap` entry, which matters: every
  * listed item gets one.
  *
- * Internal to this repository (not exported from `mod.ts`).
+ * Internal (not exported from `mod.ts`); {@linkcode toWireAttachment} in `wire.ts` is the public
+ * way to write an attachment back as the API sent it.
  *
  * @module
  */
 
-import { formatTimestamp, type Timestamp } from "./timestamps.ts";
+import type { Timestamp } from "./timestamps.ts";
 import type { Attachment } from "./types.ts";
 
 /** Returns the object it is given, so a subclass constructor can add private fields to it. */
@@ -62,14 +63,4 @@ export function createdOf(attachment: object): Timestamp | undefined {
  */
 export function rawCreatedOf(attachment: Attachment): string | undefined {
   return CreatedMark.of(attachment)?.text;
-}
-
-/**
- * The attachment as the API wrote it, ready for `JSON.stringify`: `created` is the exact string
- * the API sent (or, for an object this library did not parse, UTC `YYYY-MM-DDTHH:mm:ss.sss`
- * without offset); every other field as is, in the same order.
- */
-export function toWireAttachment(attachment: Attachment): Record<string, unknown> {
-  const created = rawCreatedOf(attachment) ?? formatTimestamp(attachment.created);
-  return { ...attachment, created };
 }

@@ -14,7 +14,8 @@ import {
   TolokaApiError,
   TolokaTimeoutError,
 } from "../mod.ts";
-import { rawCreatedOf, toWireAttachment } from "../src/raw_created.ts";
+import { rawCreatedOf } from "../src/raw_created.ts";
+import { toWireAttachment } from "../src/wire.ts";
 import { type FaultKind, TolokaEmulator, type WireAttachment } from "../src/testing/mod.ts";
 import { collect, compareBy, createdKey, tick } from "./client_helpers.ts";
 

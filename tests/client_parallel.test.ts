@@ -16,7 +16,7 @@ import {
   TolokaResponseError,
 } from "../mod.ts";
 import { PAGES_PER_LANE } from "../src/parallel_scan.ts";
-import { toWireAttachment } from "../src/raw_created.ts";
+import { toWireAttachment } from "../src/wire.ts";
 import { TolokaEmulator, type WireAttachment } from "../src/testing/mod.ts";
 import {
   clientFor,

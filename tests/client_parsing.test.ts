@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { TolokaResponseError } from "../mod.ts";
-import { rawCreatedOf, toWireAttachment } from "../src/raw_created.ts";
+import { rawCreatedOf } from "../src/raw_created.ts";
+import { toWireAttachment } from "../src/wire.ts";
 import { parseAttachment, parseAttachmentPage } from "../src/schema.ts";
 import { clientFor, json, scripted, wire } from "./client_helpers.ts";
 

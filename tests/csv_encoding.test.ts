@@ -1,4 +1,4 @@
-/** `worker/csv.ts`: RFC 4180 cells and lines, and cells a spreadsheet cannot run as formulas. */
+/** `src/csv.ts`: RFC 4180 cells and lines, and cells a spreadsheet cannot run as formulas. */
 
 import assert from "node:assert/strict";
 import {
@@ -8,7 +8,7 @@ import {
   csvErrorLine,
   csvHeader,
   csvLine,
-} from "../worker/csv.ts";
+} from "../src/csv.ts";
 import { parseCsv } from "./csv_parse.ts";
 
 Deno.test("csvCell() leaves plain text as it is", () => {

@@ -1,6 +1,6 @@
 /**
  * A small, strict RFC 4180 parser for the tests: CRLF record ends, quoted fields with `""` for a
- * quote and any character (CR and LF included) inside. Written independently of `worker/csv.ts`,
+ * quote and any character (CR and LF included) inside. Written independently of `src/csv.ts`,
  * so reading back what the Worker wrote proves the encoding.
  *
  * @module

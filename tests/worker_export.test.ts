@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { type Attachment, AttachmentsClient, type Order } from "../mod.ts";
-import { toWireAttachment } from "../src/raw_created.ts";
+import { toWireAttachment } from "../src/wire.ts";
 import type { WireAttachment } from "../src/testing/mod.ts";
 import { parseCsv } from "./csv_parse.ts";
 import { edgeSuite, UPSTREAM_TOKEN } from "./edge_harness.ts";

@@ -14,13 +14,8 @@ import type { Env } from "./env.ts";
 import { EdgeError, errorResponse, toEdgeError } from "./errors.ts";
 import { galleryPage, galleryScript, galleryStyle } from "./gallery.ts";
 import type { ExecutionContext } from "./kv.ts";
-import {
-  downloadAttachment,
-  exportAttachments,
-  getAttachment,
-  health,
-  listAttachments,
-} from "./routes.ts";
+import { exportAttachments } from "./export_route.ts";
+import { downloadAttachment, getAttachment, health, listAttachments } from "./routes.ts";
 
 type Args = [Env, ExecutionContext];
 

@@ -4,20 +4,16 @@
  * @module
  */
 
-import { type Attachment, AttachmentsClient } from "../mod.ts";
-import { authenticate, type Caller } from "./auth.ts";
-import { csvAttachment, csvErrorLine, csvHeader } from "./csv.ts";
+import { type Attachment, type AttachmentsClient, toWireAttachment as toWire } from "../mod.ts";
+import type { Caller } from "./auth.ts";
 import type { Env } from "./env.ts";
-import { EdgeError, toEdgeError } from "./errors.ts";
+import { EdgeError } from "./errors.ts";
 import { downloadCache, downloadCacheKey, storeDownload, withLength } from "./download_cache.ts";
-import { type ExportFormat, exportStream } from "./export_stream.ts";
 import type { ExecutionContext } from "./kv.ts";
-import { parseExportQuery, parseListQuery } from "./params.ts";
+import { parseListQuery } from "./params.ts";
 import { inScope, scopeFilter } from "./scope.ts";
-import { toWireAttachment as toWire } from "../src/raw_created.ts";
+import { openSession } from "./session.ts";
 import type { EdgeRequest } from "./context.ts";
-
-const DEFAULT_UPSTREAM = "https://toloka.dev/api/v1";
 // `no-transform`: Cloudflare (and Miniflare) would gzip text types on the way out and drop
 // Content-Length, which download tools use for progress and completeness checks.
 const IMMUTABLE = "max-age=31536000, immutable, no-transform";
@@ -29,7 +25,7 @@ export function health(): Response {
 
 /** `GET /api/v1/attachments`: one page, the same parameters and body as upstream. */
 export async function listAttachments(request: EdgeRequest, env: Env): Promise<Response> {
-  const { caller, client } = await begin(request, env);
+  const { caller, client } = await openSession(request, env);
   const query = parseListQuery(new URL(request.url).searchParams);
   const filter = await scopeFilter(caller, query.filter, client, request.signal);
   if (filter === null) return json({ items: [], has_more: false });
@@ -40,51 +36,9 @@ export async function listAttachments(request: EdgeRequest, env: Env): Promise<R
 
 /** `GET /api/v1/attachments/{id}`: one attachment, `404` when out of scope. */
 export async function getAttachment(request: EdgeRequest, env: Env): Promise<Response> {
-  const { caller, client } = await begin(request, env);
+  const { caller, client } = await openSession(request, env);
   const item = await visibleAttachment(caller, client, pathId(request), request.signal);
   return json(toWire(item));
-}
-
-/** `GET /api/v1/attachments.ndjson` and `.csv`: every match, streamed as it pages. */
-export function exportAttachments(
-  format: "ndjson" | "csv",
-): (request: EdgeRequest, env: Env) => Promise<Response> {
-  return async (request: EdgeRequest, env: Env): Promise<Response> => {
-    const { caller, client } = await begin(request, env);
-    const query = parseExportQuery(new URL(request.url).searchParams);
-    const filter = await scopeFilter(caller, query.filter, client, request.signal);
-    const pages = filter === null
-      ? emptyPages()
-      : client.getAttachmentPages(filter, { order: query.order, signal: request.signal })
-        [Symbol.asyncIterator]();
-    const scoped = mapPages(
-      pages,
-      (items) => items.filter((i) => inScope(caller, i)),
-    );
-    let ended!: () => void;
-    const streamed = new Promise<void>((resolve) => ended = resolve);
-    const body = await exportStream(
-      scoped,
-      format === "csv" ? csvFormat(request) : ndjsonFormat(request),
-      (end) => {
-        request.edge.exported = end.items;
-        if (end.error !== null) request.edge.failure = toEdgeError(end.error).reason;
-        ended();
-      },
-      request.signal,
-    );
-    // Only now: a first page that fails is answered (and logged) as an error, not a stream.
-    request.edge.streamed = streamed;
-    return new Response(body, {
-      headers: {
-        "Content-Type": format === "csv"
-          ? "text/csv; charset=utf-8"
-          : "application/x-ndjson; charset=utf-8",
-        "Content-Disposition": `attachment; filename="attachments.${format}"`,
-        "Cache-Control": "no-store",
-      },
-    });
-  };
 }
 
 /**
@@ -97,7 +51,7 @@ export async function downloadAttachment(
   env: Env,
   ctx: ExecutionContext,
 ): Promise<Response> {
-  const { caller, client } = await begin(request, env);
+  const { caller, client } = await openSession(request, env);
   const id = pathId(request);
   const cache = downloadCache();
   const cacheKey = await downloadCacheKey(caller.upstreamToken, id);
@@ -134,35 +88,6 @@ export async function downloadAttachment(
 // --- helpers ---------------------------------------------------------------------------------
 
 const POOL_HEADER = "X-Edge-Pool-Id";
-
-async function begin(
-  request: EdgeRequest,
-  env: Env,
-): Promise<{ caller: Caller; client: AttachmentsClient }> {
-  const caller = await authenticate(request, env);
-  request.edge.key = caller.name;
-  request.edge.key_lookup = caller.lookup;
-  if (env.RATE_LIMITER) {
-    const { success } = await env.RATE_LIMITER.limit({ key: caller.id });
-    if (!success) {
-      throw new EdgeError(
-        429,
-        "TOO_MANY_REQUESTS",
-        "Too many requests for this API key; retry later",
-        {
-          headers: { "Retry-After": "60" },
-        },
-      );
-    }
-  }
-  const client = new AttachmentsClient({
-    token: caller.upstreamToken,
-    baseUrl: env.TOLOKA_API_URL || DEFAULT_UPSTREAM,
-    fetch: (upstream: Request) => fetch(upstream),
-    retries: 2,
-  });
-  return { caller, client };
-}
 
 async function visibleAttachment(
   caller: Caller,
@@ -225,58 +150,4 @@ function json(body: unknown, status = 200): Response {
     status,
     headers: { "Content-Type": "application/json; charset=utf-8" },
   });
-}
-
-async function* emptyPagesGen(): AsyncGenerator<Attachment[]> {}
-function emptyPages(): AsyncIterator<Attachment[]> {
-  return emptyPagesGen();
-}
-
-function mapPages(
-  pages: AsyncIterator<{ items: Attachment[] } | Attachment[]>,
-  pick: (items: Attachment[]) => Attachment[],
-): AsyncIterator<Attachment[]> {
-  return {
-    async next(): Promise<IteratorResult<Attachment[]>> {
-      const next = await pages.next();
-      if (next.done) return { done: true, value: undefined };
-      return {
-        done: false,
-        value: pick(Array.isArray(next.value) ? next.value : next.value.items),
-      };
-    },
-    async return(): Promise<IteratorResult<Attachment[]>> {
-      await pages.return?.();
-      return { done: true, value: undefined };
-    },
-  };
-}
-
-function ndjsonFormat(request: EdgeRequest): ExportFormat<Attachment> {
-  return {
-    header: "",
-    page: (items: readonly Attachment[]): string =>
-      items.map((i) => JSON.stringify(toWire(i)) + "\n").join(""),
-    failure: (error: unknown): string => {
-      const { error: edge } = toEdgeError(error);
-      return JSON.stringify({
-        request_id: request.edge.id,
-        code: edge.code,
-        message: edge.message,
-        payload: null,
-      }) + "\n";
-    },
-  };
-}
-
-function csvFormat(request: EdgeRequest): ExportFormat<Attachment> {
-  return {
-    header: csvHeader(),
-    page: (items: readonly Attachment[]): string =>
-      items.map((i) => csvAttachment(toWire(i))).join(""),
-    failure: (error: unknown): string => {
-      const { error: edge } = toEdgeError(error);
-      return csvErrorLine(edge.code, edge.message, request.edge.id);
-    },
-  };
 }

@@ -1,0 +1,178 @@
+/**
+ * CSV encoding of attachments for `attachments.csv` (RFC 4180, CRLF line ends), safe to open in a
+ * spreadsheet: a cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return is prefixed
+ * with `'`, so a hostile file name such as `=HYPERLINK(...)` stays text (OWASP "CSV injection").
+ *
+ * Public, so every program that writes or reads an export (the Worker, the CLI, the gallery)
+ * shares one encoding.
+ *
+ * @module
+ */
+
+/**
+ * The header row's column names, in order.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { CSV_COLUMNS } from "@toloka-edge/attachments";
+ *
+ * assert.equal(CSV_COLUMNS[0], "id");
+ * ```
+ */
+export const CSV_COLUMNS: readonly string[] = [
+  "id",
+  "name",
+  "attachment_type",
+  "media_type",
+  "created",
+  "pool_id",
+  "assignment_id",
+  "user_id",
+  "owner_id",
+  "owner_company_id",
+];
+
+/**
+ * One CSV cell: formula-neutralised, then quoted when it holds a quote, comma, CR or LF.
+ *
+ * @param value The cell's text.
+ * @returns The cell as written in a CSV line.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { csvCell } from "@toloka-edge/attachments";
+ *
+ * assert.equal(csvCell("=1+1"), "'=1+1");
+ * ```
+ */
+export function csvCell(value: string): string {
+  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
+}
+
+/**
+ * One CSV line (with its CRLF).
+ *
+ * @param values The cells' texts.
+ * @returns The line.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { csvLine } from "@toloka-edge/attachments";
+ *
+ * assert.equal(csvLine(["a", "b,c"]), 'a,"b,c"\r\n');
+ * ```
+ */
+export function csvLine(values: readonly string[]): string {
+  return values.map(csvCell).join(",") + "\r\n";
+}
+
+/**
+ * The header line of an attachments CSV.
+ *
+ * @returns The line, with its CRLF.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { csvHeader } from "@toloka-edge/attachments";
+ *
+ * assert.ok(csvHeader().startsWith("id,name,"));
+ * ```
+ */
+export function csvHeader(): string {
+  return csvLine(CSV_COLUMNS);
+}
+
+/**
+ * One attachment (Toloka's wire object) as a CSV line. The API marks no field required, so an
+ * absent or non-text field is an empty cell.
+ *
+ * @param item The attachment as the API wrote it (see {@linkcode toWireAttachment}).
+ * @returns The line, with its CRLF.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { csvAttachment } from "@toloka-edge/attachments";
+ *
+ * const line = csvAttachment({ id: "a1", name: "x.jpg", details: { pool_id: "7" } });
+ * assert.equal(line, "a1,x.jpg,,,,7,,,,\r\n");
+ * ```
+ */
+export function csvAttachment(item: Record<string, unknown>): string {
+  const details = record(item.details);
+  const owner = record(item.owner);
+  return csvLine([
+    text(item.id),
+    text(item.name),
+    text(item.attachment_type),
+    text(item.media_type),
+    text(item.created),
+    text(details.pool_id),
+    text(details.assignment_id),
+    text(details.user_id),
+    text(owner.id),
+    text(owner.company_id),
+  ]);
+}
+
+function record(value: unknown): Record<string, unknown> {
+  return typeof value === "object" && value !== null ? value as Record<string, unknown> : {};
+}
+
+function text(value: unknown): string {
+  return typeof value === "string" ? value : "";
+}
+
+/**
+ * The last line of a CSV export that failed after its first byte (the status is already sent):
+ * `#error,<code>,<message>,<request id>`, then, when the export can be resumed, the path to resume
+ * it from.
+ *
+ * @param code Toloka's error code.
+ * @param message What went wrong.
+ * @param requestId The request's id.
+ * @param next The path that resumes the export after its last complete page, if any.
+ * @returns The line, with its CRLF.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { csvErrorLine } from "@toloka-edge/attachments";
+ *
+ * assert.equal(csvErrorLine("INTERNAL_ERROR", "Boom", "r-1"), "#error,INTERNAL_ERROR,Boom,r-1\r\n");
+ * ```
+ */
+export function csvErrorLine(
+  code: string,
+  message: string,
+  requestId: string,
+  next?: string,
+): string {
+  const cells = [code, message, requestId];
+  if (next !== undefined) cells.push(next);
+  return `#error,${cells.map(csvCell).join(",")}\r\n`;
+}
+
+/**
+ * The last line of a CSV export that stopped at its request budget: `#next,<path>`, the path
+ * (with its query) that continues it.
+ *
+ * @param next The path that continues the export.
+ * @returns The line, with its CRLF.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { csvNextLine } from "@toloka-edge/attachments";
+ *
+ * assert.equal(csvNextLine("/api/v1/attachments.csv?pool_id=1"), "#next,/api/v1/attachments.csv?pool_id=1\r\n");
+ * ```
+ */
+export function csvNextLine(next: string): string {
+  return `#next,${csvCell(next)}\r\n`;
+}
