@@ -47,6 +47,7 @@
  */
 
 export { AttachmentsClient } from "./src/client.ts";
+export { RequestBudget, type RequestBudgetOptions } from "./src/budget.ts";
 export {
   CSV_COLUMNS,
   csvAttachment,
@@ -60,6 +61,7 @@ export { ENVIRONMENTS } from "./src/environments.ts";
 export {
   TolokaApiError,
   type TolokaApiErrorInit,
+  TolokaBudgetError,
   TolokaError,
   TolokaNetworkError,
   TolokaResponseError,
@@ -76,6 +78,7 @@ export type {
   Environment,
   FindOptions,
   IterateOptions,
+  ListingPage,
   Order,
   RequestOptions,
   SortKey,

@@ -7,11 +7,14 @@
 import { abortableIterator } from "./abortable_iterator.ts";
 import { yieldToEventLoop } from "./abort.ts";
 import { authorizationHeader, credentialOf, validateToken } from "./auth.ts";
+import { RequestBudget } from "./budget.ts";
 import { mustBe } from "./describe_value.ts";
 import { toAttachmentDownload } from "./download.ts";
 import { itemIterator } from "./item_iterator.ts";
 import { parallelPages } from "./parallel_scan.ts";
+import { createdOf } from "./raw_created.ts";
 import { resolveBaseUrl } from "./environments.ts";
+import { decodeCursor, encodeCursor } from "./cursor_token.ts";
 import {
   applyPage,
   type Cursor,
@@ -51,6 +54,7 @@ import type {
   ClientOptions,
   FindOptions,
   IterateOptions,
+  ListingPage,
   RequestOptions,
 } from "./types.ts";
 
@@ -77,6 +81,11 @@ function validateFunction<T>(option: string, value: unknown, fallback: T): T {
     throw new TypeError(mustBe(`Option "${option}"`, "a function", value));
   }
   return value as T;
+}
+
+function validateBudget(value: unknown): RequestBudget | undefined {
+  if (value === undefined || value instanceof RequestBudget) return value;
+  throw new TypeError(mustBe('Option "budget"', "a RequestBudget", value));
 }
 
 /**
@@ -156,6 +165,7 @@ export class AttachmentsClient {
         random: validateFunction("random", checked.random, Math.random),
       },
       now: Date.now,
+      budget: validateBudget(checked.budget),
     };
   }
 
@@ -255,9 +265,12 @@ export class AttachmentsClient {
     filter: AttachmentFilter,
     options?: IterateOptions,
   ): AsyncIterableIterator<Attachment, undefined> {
-    const { plan, prefetch, concurrency, signal } = this.#iterationPlan(filter, options);
+    const { plan, start, prefetch, concurrency, signal } = this.#iterationPlan(filter, options);
     return itemIterator(
-      abortableIterator((merged) => this.#pages(plan, prefetch, concurrency, merged), signal),
+      abortableIterator(
+        (merged) => this.#pages(plan, start, prefetch, concurrency, merged),
+        signal,
+      ),
     );
   }
 
@@ -296,9 +309,12 @@ export class AttachmentsClient {
   getAttachmentPages(
     filter: AttachmentFilter,
     options?: IterateOptions,
-  ): AsyncIterableIterator<AttachmentPage, undefined> {
-    const { plan, prefetch, concurrency, signal } = this.#iterationPlan(filter, options);
-    return abortableIterator((merged) => this.#pages(plan, prefetch, concurrency, merged), signal);
+  ): AsyncIterableIterator<ListingPage, undefined> {
+    const { plan, start, prefetch, concurrency, signal } = this.#iterationPlan(filter, options);
+    return abortableIterator(
+      (merged) => this.#pages(plan, start, prefetch, concurrency, merged),
+      signal,
+    );
   }
 
   /**
@@ -383,6 +399,7 @@ export class AttachmentsClient {
     options: unknown,
   ): {
     plan: PagingPlan;
+    start: Cursor;
     prefetch: boolean;
     concurrency: number;
     signal: AbortSignal | undefined;
@@ -404,8 +421,17 @@ export class AttachmentsClient {
         'Option "prefetch" cannot be false when "concurrency" is above 1 (lanes always read ahead): current value is false',
       );
     }
+    const start = checked.cursor === undefined
+      ? START
+      : decodeCursor("cursor", order, checked.cursor);
+    if (checked.cursor !== undefined && concurrency > 1) {
+      throw new RangeError(
+        `Option "cursor" cannot be combined with "concurrency" above 1: current value of "concurrency" is ${concurrency}`,
+      );
+    }
     return {
       plan: { filter: normalized, order, batchSize },
+      start,
       prefetch,
       concurrency,
       signal: validateSignal(checked.signal),
@@ -420,17 +446,21 @@ export class AttachmentsClient {
   /** The pages of an iteration: one lane, or a parallel scan. */
   #pages(
     plan: PagingPlan,
+    start: Cursor,
     prefetch: boolean,
     concurrency: number,
     signal: AbortSignal,
-  ): AsyncGenerator<AttachmentPage, undefined, undefined> {
-    if (concurrency === 1) return this.#lane(plan, prefetch, signal);
-    return parallelPages({
+  ): AsyncGenerator<ListingPage, undefined, undefined> {
+    if (concurrency === 1) return this.#lane(plan, start, prefetch, signal);
+    return withCursors(
       plan,
-      concurrency,
-      signal,
-      fetchListing: (chunk, cursor, merged) => this.#fetchListing(chunk, cursor, merged),
-    });
+      parallelPages({
+        plan,
+        concurrency,
+        signal,
+        fetchListing: (chunk, cursor, merged) => this.#fetchListing(chunk, cursor, merged),
+      }),
+    );
   }
 
   /**
@@ -443,11 +473,12 @@ export class AttachmentsClient {
    */
   async *#lane(
     plan: PagingPlan,
+    start: Cursor,
     prefetch: boolean,
     signal: AbortSignal,
-  ): AsyncGenerator<AttachmentPage, undefined, undefined> {
+  ): AsyncGenerator<ListingPage, undefined, undefined> {
     const byId = ordersById(plan.order);
-    let cursor: Cursor | null = START;
+    let cursor: Cursor | null = start;
     let ahead: Promise<unknown> | undefined;
     while (cursor !== null) {
       const body: unknown = await (ahead ?? this.#fetchListing(plan, cursor, signal));
@@ -474,7 +505,10 @@ export class AttachmentsClient {
       completeListingPage(listing);
       // The same objects, now attachments.
       const items = step.items as unknown[] as Attachment[];
-      if (items.length > 0) yield { items, has_more: cursor !== null };
+      if (items.length > 0) {
+        const token = cursor === null ? null : encodeCursor(plan.order, cursor) ?? null;
+        yield { items, has_more: cursor !== null, cursor: token };
+      }
     }
   }
 
@@ -486,5 +520,34 @@ export class AttachmentsClient {
     const ahead = this.#fetchListing(plan, cursor, signal);
     ahead.catch(() => {});
     return ahead;
+  }
+}
+
+/**
+ * The pages of a parallel scan with their cursors. The scan's own cursors are per part, so the
+ * cursor after a page is made from its last item: past its id (orders by id), or past its
+ * `(created, id)`, which resumes just as exactly (a resumed scan re-reads at most a page of ties
+ * to find its place).
+ */
+async function* withCursors(
+  plan: PagingPlan,
+  pages: AsyncGenerator<AttachmentPage, undefined, undefined>,
+): AsyncGenerator<ListingPage, undefined, undefined> {
+  for await (const page of pages) {
+    const last = page.items.at(-1);
+    let cursor: string | null = null;
+    if (page.has_more && last !== undefined) {
+      const created = createdOf(last);
+      cursor = ordersById(plan.order) || created === undefined
+        ? encodeCursor(plan.order, { phase: "id", id: last.id }) ?? null
+        : encodeCursor(plan.order, {
+          phase: "after",
+          created: created.utc,
+          key: created.key,
+          id: last.id,
+          seen: 1,
+        }) ?? null;
+    }
+    yield { ...page, cursor };
   }
 }

@@ -199,3 +199,40 @@ export class TolokaResponseError extends TolokaError {
     this.path = options.path;
   }
 }
+
+/**
+ * A request was not sent because its {@linkcode RequestBudget} was spent: every request it
+ * allowed (retries included) has been made. Nothing was sent for this one; the caller decides
+ * whether to stop, or to continue later (in a new Worker invocation, with a new budget).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { AttachmentsClient, RequestBudget, TolokaBudgetError } from "@toloka-edge/attachments";
+ * import { TolokaEmulator } from "@toloka-edge/attachments/testing";
+ *
+ * const emulator = new TolokaEmulator({ pools: [3] });
+ * const budget = new RequestBudget({ limit: 1 });
+ * const client = new AttachmentsClient({ token: "test-token", fetch: emulator.fetch, budget });
+ * await client.findAttachments({ pool_id: "1" });
+ * await assert.rejects(client.findAttachments({ pool_id: "1" }), TolokaBudgetError);
+ * ```
+ */
+export class TolokaBudgetError extends TolokaError {
+  /** The error\'s name, `"TolokaBudgetError"`. */
+  override name: string = "TolokaBudgetError";
+  /** The budget's limit: how many requests it allowed. */
+  readonly limit: number;
+
+  /**
+   * Creates an error.
+   *
+   * @param limit How many requests the spent budget allowed.
+   */
+  constructor(limit: number) {
+    super(
+      `The request budget of ${limit} request${limit === 1 ? "" : "s"} is spent; nothing was sent`,
+    );
+    this.limit = limit;
+  }
+}

@@ -17,10 +17,12 @@
  */
 
 import { delay, follow, raceAbort } from "./abort.ts";
+import { releaseWithBody, type RequestBudget } from "./budget.ts";
 import { redact, redactDeep } from "./auth.ts";
 import { type BackoffOptions, parseRetryAfter, RETRYABLE_STATUSES, retryDelay } from "./backoff.ts";
 import {
   TolokaApiError,
+  TolokaBudgetError,
   type TolokaError,
   TolokaNetworkError,
   TolokaResponseError,
@@ -45,10 +47,19 @@ export interface TransportConfig {
   backoff: BackoffOptions;
   /** The clock for `Retry-After` dates. */
   now: () => number;
+  /** Every attempt takes a request (and a connection slot) from it, when given. */
+  budget?: RequestBudget | undefined;
 }
 
-/** Reads a successful response; throws {@linkcode UnreadableBody} when a retry may help. */
-type ReadBody<T> = (response: Response, signal: AbortSignal) => Promise<T>;
+/**
+ * Reads a successful response; throws {@linkcode UnreadableBody} when a retry may help. A reader
+ * of a streamed response gets the budget's `release`, to call when the body ends.
+ */
+type ReadBody<T> = (
+  response: Response,
+  signal: AbortSignal,
+  release: (() => void) | undefined,
+) => Promise<T>;
 
 /** A 2xx body that could not be read as JSON: worth another attempt. */
 class UnreadableBody extends Error {}
@@ -147,6 +158,7 @@ async function attempt<T>(
   callerSignal: AbortSignal | undefined,
   read: ReadBody<T>,
   streamed: boolean,
+  release: (() => void) | undefined,
 ): Promise<Attempt<T>> {
   const follower = follow(callerSignal);
   const signal = follower.controller.signal;
@@ -180,7 +192,7 @@ async function attempt<T>(
         retryAfterMs: error.retryAfterMs,
       };
     }
-    const value = await read(response, signal);
+    const value = await read(response, signal, release);
     succeeded = true;
     return { ok: true, value };
   } catch (error) {
@@ -207,7 +219,10 @@ async function attempt<T>(
     };
   } finally {
     clearTimeout(timer);
-    if (!(streamed && succeeded)) follower.unlink();
+    if (!(streamed && succeeded)) {
+      follower.unlink();
+      release?.();
+    }
   }
 }
 
@@ -223,10 +238,20 @@ async function send<T>(
 ): Promise<T> {
   const search = query?.toString() ?? "";
   const url = `${config.baseUrl}${path}${search === "" ? "" : `?${search}`}`;
+  let failure: TolokaError | undefined;
   for (let retry = 0;; retry++) {
     signal?.throwIfAborted();
-    const result = await attempt(config, url, accept, signal, read, streamed);
+    let release: (() => void) | undefined;
+    try {
+      release = await config.budget?.take(signal);
+    } catch (error) {
+      // A retry the budget cannot pay for: the failure it would have retried says more.
+      if (error instanceof TolokaBudgetError && failure !== undefined) throw failure;
+      throw error;
+    }
+    const result = await attempt(config, url, accept, signal, read, streamed, release);
     if (result.ok) return result.value;
+    failure = result.error;
     if (!result.retryable || retry >= config.retries) throw result.error;
     const wait = retryDelay(retry, result.retryAfterMs, config.backoff);
     if (wait === undefined) throw result.error;
@@ -249,8 +274,12 @@ async function readJson(response: Response, signal: AbortSignal): Promise<unknow
   }
 }
 
-function keepResponse(response: Response): Promise<Response> {
-  return Promise.resolve(response);
+function keepResponse(
+  response: Response,
+  _signal: AbortSignal,
+  release: (() => void) | undefined,
+): Promise<Response> {
+  return Promise.resolve(release === undefined ? response : releaseWithBody(response, release));
 }
 
 /** GETs a JSON document (with retries); the body is parsed, not yet checked. */

@@ -8,6 +8,8 @@
  * @module
  */
 
+import type { RequestBudget } from "./budget.ts";
+
 /**
  * A Toloka installation to talk to; see {@linkcode ENVIRONMENTS} for the API roots.
  *
@@ -204,6 +206,27 @@ export interface AttachmentPage {
 }
 
 /**
+ * A page of {@linkcode AttachmentsClient.getAttachmentPages}: an {@linkcode AttachmentPage} that
+ * also says where the iteration stands after it.
+ *
+ * @example
+ * ```ts
+ * import type { ListingPage } from "@toloka-edge/attachments";
+ *
+ * const page: ListingPage = { items: [], has_more: false, cursor: null };
+ * ```
+ */
+export interface ListingPage extends AttachmentPage {
+  /**
+   * An opaque token that resumes the same iteration right after this page: pass it as
+   * {@linkcode IterateOptions.cursor} with the same filter and order. `null` when nothing can
+   * follow; the last page may still carry one when the end was found by one more request, and
+   * resuming from it then yields nothing.
+   */
+  cursor: string | null;
+}
+
+/**
  * A file being downloaded: its bytes as a stream, and what the response headers say about it.
  *
  * @example
@@ -302,6 +325,15 @@ export interface ClientOptions {
    * @default {Math.random}
    */
   random?: () => number;
+  /**
+   * A cap on the requests this client sends (every retry counted) and on how many are open at
+   * once, shared with any other client given the same budget: what a Cloudflare Worker needs to
+   * stay inside its subrequest limit. A call that finds it spent rejects with
+   * `TolokaBudgetError`.
+   *
+   * @default {undefined}
+   */
+  budget?: RequestBudget;
 }
 
 /**
@@ -419,4 +451,12 @@ export interface IterateOptions extends RequestOptions {
    * ```
    */
   concurrency?: number;
+  /**
+   * Resume an iteration: a {@linkcode ListingPage.cursor} from an earlier iteration with the same
+   * filter and order. The items up to and including that page are not yielded again; every later
+   * match is, exactly once (ties on `created` included). Not with `concurrency` above 1.
+   *
+   * @default {undefined}
+   */
+  cursor?: string;
 }
