@@ -1,7 +1,22 @@
 /**
  * CSV encoding of attachments for `attachments.csv` (RFC 4180, CRLF line ends), safe to open in a
- * spreadsheet: a cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return is prefixed
- * with `'`, so a hostile file name such as `=HYPERLINK(...)` stays text (OWASP "CSV injection").
+ * spreadsheet (OWASP "CSV injection"):
+ *
+ * - a cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return (after any spaces or
+ *   quotes) is prefixed with `'`, so a hostile file name such as `=HYPERLINK(...)` stays text;
+ * - the same holds after every `;`, tab, CR or LF inside a cell: `x;=HYPERLINK(...)` is written
+ *   `x;'=HYPERLINK(...)`, because a spreadsheet that splits on `;` (Excel in most of Europe) or on
+ *   tabs starts a new cell there;
+ * - a cell that holds a quote, a comma, a `;`, a tab, CR or LF is quoted.
+ *
+ * Why not simply quote every cell: quoting alone does not stop the attack. A spreadsheet opens a
+ * quoted field only when the quote is the first character of a field, so when it splits the line
+ * `a1,"x;=1+1"` on `;` its second field is `=1+1"`, quotes or not. The `'` after a separator is
+ * what keeps that field text; the quotes keep the cell whole for readers that honour them. Cells
+ * that need neither stay bare, so the header and plain rows read as they always did.
+ *
+ * The price: a name that holds `;-` or `;=` reads with a `'` after the `;` in the CSV (the JSON and
+ * NDJSON formats carry names exactly).
  *
  * Public, so every program that writes or reads an export (the Worker, the CLI, the gallery)
  * shares one encoding.
@@ -33,8 +48,16 @@ export const CSV_COLUMNS: readonly string[] = [
   "owner_company_id",
 ];
 
+/** A character that makes a spreadsheet read the cell it starts as a formula. */
+const FORMULA_START = /^[ "]*[=+\-@\t\r]/;
+/** A character a spreadsheet may split cells or rows on, followed by one that starts a formula. */
+const SEPARATOR_THEN_FORMULA = /[;\t\r\n](?=[ "]*[=+\-@\t\r])/g;
+/** A character that needs the cell quoted: RFC 4180's own, and the other common separators. */
+const NEEDS_QUOTES = /[",;\t\r\n]/;
+
 /**
- * One CSV cell: formula-neutralised, then quoted when it holds a quote, comma, CR or LF.
+ * One CSV cell: formula-neutralised at its start and after every `;`, tab, CR or LF, then quoted
+ * when it holds a quote, comma, `;`, tab, CR or LF.
  *
  * @param value The cell's text.
  * @returns The cell as written in a CSV line.
@@ -45,11 +68,13 @@ export const CSV_COLUMNS: readonly string[] = [
  * import { csvCell } from "@toloka-edge/attachments";
  *
  * assert.equal(csvCell("=1+1"), "'=1+1");
+ * assert.equal(csvCell("x;=1+1"), `"x;'=1+1"`);
  * ```
  */
 export function csvCell(value: string): string {
-  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-  return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
+  const inner = value.replace(SEPARATOR_THEN_FORMULA, "$&'");
+  const safe = FORMULA_START.test(value) ? `'${inner}` : inner;
+  return NEEDS_QUOTES.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
 }
 
 /**

@@ -53,3 +53,56 @@ export function parseCsv(text: string): string[][] {
     throw new SyntaxError(`Unexpected ${JSON.stringify(text[at])} at ${at}`);
   }
 }
+
+/**
+ * Splits CSV text the way a spreadsheet's import does when its separator is not the comma (Excel
+ * with `;` as the list separator, a tab-separated import): a quote opens a quoted field only as a
+ * field's first character, a quote elsewhere is text, what follows a closing quote is text up to
+ * the next separator, and CR or LF outside quotes ends the row. Deliberately not RFC 4180, so tests
+ * can see which cells such a reader would evaluate.
+ */
+export function splitLikeSpreadsheet(text: string, separator: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let cell = "";
+  let atStart = true;
+  let quoted = false;
+  const endCell = (): void => {
+    row.push(cell);
+    cell = "";
+    atStart = true;
+  };
+  for (let at = 0; at < text.length; at++) {
+    const char = text[at]!;
+    if (quoted) {
+      if (char === '"' && text[at + 1] === '"') {
+        cell += '"';
+        at++;
+      } else if (char === '"') {
+        quoted = false;
+      } else {
+        cell += char;
+      }
+      continue;
+    }
+    if (atStart && char === '"') {
+      quoted = true;
+      atStart = false;
+    } else if (char === separator) {
+      endCell();
+    } else if (char === "\r" || char === "\n") {
+      if (char === "\r" && text[at + 1] === "\n") at++;
+      endCell();
+      rows.push(row);
+      row = [];
+    } else {
+      cell += char;
+      atStart = false;
+    }
+  }
+  if (!atStart || row.length > 0) {
+    endCell();
+    rows.push(row);
+  }
+  return rows;
+}
