@@ -84,3 +84,4 @@ export type {
   SortKey,
 } from "./src/types.ts";
 export { ndjsonLine, ORDERS, toWireAttachment } from "./src/wire.ts";
+export { FILTER_FIELDS } from "./src/query.ts";

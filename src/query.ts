@@ -12,7 +12,17 @@ import { describeValue, mustBe } from "./describe_value.ts";
 import { formatTimestamp, parseTimestamp } from "./timestamps.ts";
 import type { Order, SortKey } from "./types.ts";
 
-/** The filter fields, in the order they are sent. */
+/**
+ * The fields of an {@linkcode AttachmentFilter}, in the order they are sent.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { FILTER_FIELDS } from "@toloka-edge/attachments";
+ *
+ * assert.ok(FILTER_FIELDS.includes("created_gte"));
+ * ```
+ */
 export const FILTER_FIELDS = [
   "pool_id",
   "assignment_id",

@@ -14,6 +14,7 @@ import type { KvNamespace } from "../worker/kv.ts";
 import { issueKey, type KeyRecord } from "../worker/keys.ts";
 import { buildWorker } from "../scripts/build_worker.ts";
 import { randomSealingKey } from "./keys_fixtures.ts";
+import { resetResponse } from "../src/testing/reply.ts";
 
 export { randomSealingKey };
 
@@ -31,6 +32,21 @@ export interface EdgeOptions {
   rateLimit?: number;
   /** `KEY_CACHE_TTL_MS`. */
   keyCacheTtlMs?: number;
+  /** `SUBREQUEST_BUDGET`; default 45, as in wrangler.toml. */
+  subrequestBudget?: number;
+}
+
+/** Cloudflare's limit of simultaneous outgoing connections per invocation. */
+export const MAX_CONNECTIONS = 6;
+
+/** The upstream requests one Worker request made, counted by the upstream's side. */
+export interface SubrequestCount {
+  /** Requests in all. */
+  total: number;
+  /** Open now (from arrival until the answer's body was sent or dropped). */
+  open: number;
+  /** The most open at once. */
+  peak: number;
 }
 
 /** What {@link Edge.issue} takes. */
@@ -66,6 +82,15 @@ export interface Edge {
   sealingKey: string;
   /** Every log line the Worker printed. */
   logs: string[];
+  /** The Worker's `SUBREQUEST_BUDGET`. */
+  budget: number;
+  /**
+   * Upstream requests per Worker request id (the `X-Request-Id` the Worker sends upstream),
+   * counted by a proxy in front of the emulator; `""` collects requests that carried no id.
+   */
+  subrequests: Map<string, SubrequestCount>;
+  /** Asserts that no Worker request exceeded its budget or {@link MAX_CONNECTIONS} at once. */
+  assertWithinLimits(): void;
   /** Every response body and header block seen through {@link Edge.request} and {@link Edge.fetch}. */
   seen: string[];
   /** Everything that must never appear in {@link Edge.seen} or {@link Edge.logs}. */
@@ -97,6 +122,15 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
     ...options.emulator,
   });
   const upstream = await emulator.serve();
+  const subrequests = new Map<string, SubrequestCount>();
+  let counter: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    counter = countingProxy(upstream.url, subrequests);
+  } catch (error) {
+    await upstream.close();
+    throw error;
+  }
+  const budget = options.subrequestBudget ?? 45;
   const sealingKey = randomSealingKey();
   const logs: string[] = [];
   let mf: Miniflare;
@@ -113,7 +147,8 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
         RATE_LIMITER: { simple: { limit: options.rateLimit ?? 100_000, period: 60 } },
       },
       bindings: {
-        TOLOKA_API_URL: upstream.baseUrl,
+        TOLOKA_API_URL: `http://127.0.0.1:${counter.addr.port}/api/v1`,
+        SUBREQUEST_BUDGET: String(budget),
         TOKEN_SEALING_KEY: sealingKey,
         CORS_ORIGINS: options.corsOrigins ?? "",
         KEY_CACHE_TTL_MS: String(options.keyCacheTtlMs ?? 10_000),
@@ -123,6 +158,7 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
     });
     url = (await mf.ready).toString().replace(/\/$/, "");
   } catch (error) {
+    await counter.shutdown();
     await upstream.close();
     throw error;
   }
@@ -158,6 +194,19 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
     kv,
     sealingKey,
     logs,
+    budget,
+    subrequests,
+    assertWithinLimits(): void {
+      assert.equal(
+        subrequests.get("")?.total ?? 0,
+        0,
+        "every upstream request names its edge request",
+      );
+      for (const [id, count] of subrequests) {
+        assert.ok(count.total <= budget, `request ${id} made ${count.total} upstream requests`);
+        assert.ok(count.peak <= MAX_CONNECTIONS, `request ${id} had ${count.peak} open at once`);
+      }
+    },
     seen,
     secrets,
     async issue(o = {}): Promise<{ key: string; record: KeyRecord }> {
@@ -205,6 +254,7 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
     },
     async close(): Promise<void> {
       await mf.dispose();
+      await counter.shutdown();
       await upstream.close();
     },
   };
@@ -223,6 +273,10 @@ export function edgeSuite(
     const edge = await startEdge(options);
     try {
       await body(t, edge);
+      await t.step(
+        "no Worker request made more upstream requests than SUBREQUEST_BUDGET, or more than 6 at once",
+        () => edge.assertWithinLimits(),
+      );
       await t.step(
         "no response header, body or log line holds a token, a raw key or a sealed token",
         () => edge.assertNoSecrets(),
@@ -255,4 +309,75 @@ export function assertError(answer: EdgeAnswer, status: number, code: string): E
   assert.ok(body.message.length > 0);
   assert.equal(body.request_id, answer.headers.get("X-Request-Id"));
   return body;
+}
+
+/**
+ * A loopback proxy in front of the emulator that counts, per Worker request (the `X-Request-Id`
+ * the Worker sends upstream), how many upstream requests it made and how many were open at once.
+ * A request stays open until its answer's body has been sent (or the connection dropped); an
+ * upstream reset is passed on as a reset.
+ */
+function countingProxy(
+  target: string,
+  counts: Map<string, SubrequestCount>,
+): Deno.HttpServer<Deno.NetAddr> {
+  return Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    onListen(): void {},
+    onError(): Response {
+      return new Response(null, { status: 500 });
+    },
+  }, async (request) => {
+    const id = request.headers.get("x-request-id") ?? "";
+    let count = counts.get(id);
+    if (count === undefined) counts.set(id, count = { total: 0, open: 0, peak: 0 });
+    const entry = count;
+    entry.total++;
+    entry.open++;
+    entry.peak = Math.max(entry.peak, entry.open);
+    let closed = false;
+    const close = (): void => {
+      if (!closed) {
+        closed = true;
+        entry.open--;
+      }
+    };
+    const url = new URL(request.url);
+    let response: Response;
+    try {
+      response = await fetch(`${target}${url.pathname}${url.search}`, {
+        headers: request.headers,
+      });
+    } catch {
+      close();
+      return resetResponse();
+    }
+    if (response.body === null) {
+      close();
+      return response;
+    }
+    const reader = response.body.getReader();
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller): Promise<void> {
+        try {
+          const { done, value } = await reader.read();
+          if (done) {
+            close();
+            controller.close();
+          } else {
+            controller.enqueue(value);
+          }
+        } catch (error) {
+          close();
+          controller.error(error);
+        }
+      },
+      cancel(reason): Promise<void> {
+        close();
+        return reader.cancel(reason);
+      },
+    });
+    return new Response(body, { status: response.status, headers: response.headers });
+  });
 }

@@ -179,7 +179,7 @@ edgeSuite("Worker: exports", { emulator: { pools: [3000, 200] } }, async (t, edg
   });
 
   await t.step(
-    ".ndjson whose upstream fails mid-way ends with a Toloka error object (no id)",
+    ".ndjson whose upstream fails mid-way ends with a Toloka error object (no id) whose next resumes it",
     async () => {
       // The first page comes through; the prefetched second one fails on every attempt.
       edge.emulator.setFaults({ script: [null, "500", "500", "500"] });
@@ -194,46 +194,59 @@ edgeSuite("Worker: exports", { emulator: { pools: [3000, 200] } }, async (t, edg
           lines.map((l) => l.id),
           (await reference("-id")).slice(0, 100).map((a) => a.id),
         );
-        assert.deepEqual(last, {
+        const { next, ...error } = last as { next: string };
+        assert.deepEqual(error, {
           request_id: answer.headers.get("X-Request-Id"),
           code: "REMOTE_SERVICE_UNAVAILABLE",
           message: "The upstream Toloka API answered 500",
           payload: null,
         });
         assert.equal("id" in last, false);
+        assert.match(next, /^\/api\/v1\/attachments\.ndjson\?pool_id=1&sort=-id&cursor=[\w.-]+$/);
         const log = await edge.logLine(answer.headers.get("X-Request-Id")!);
         assert.equal(log.status, 200);
         assert.equal(log.exported, 100);
         assert.equal(log.failure, "upstream 500 INTERNAL_ERROR");
+        edge.emulator.setFaults(undefined);
+        const rest = await edge.request(next, { key });
+        assert.deepEqual(
+          ndjsonLines(rest.text).map((l) => l.id),
+          (await reference("-id")).slice(100).map((a) => a.id),
+        );
       } finally {
         edge.emulator.setFaults(undefined);
       }
     },
   );
 
-  await t.step(".csv whose upstream fails mid-way ends with a row starting #error", async () => {
-    edge.emulator.setFaults({ script: [null, "429", "429", "429"], retryAfterSeconds: 0 });
-    try {
-      const answer = await edge.request("/api/v1/attachments.csv?pool_id=1", { key });
-      assert.equal(answer.status, 200);
-      assert.ok(answer.text.endsWith("\r\n"));
-      const [header, ...rows] = parseCsv(answer.text);
-      assert.deepEqual(header, HEADER);
-      const last = rows.pop()!;
-      assert.deepEqual(last, [
-        "#error",
-        "TOO_MANY_REQUESTS",
-        "The upstream API is rate limiting; retry later",
-        answer.headers.get("X-Request-Id"),
-      ]);
-      assert.deepEqual(
-        rows.map((r) => r[0]),
-        (await reference("id")).slice(0, 100).map((a) => a.id),
-      );
-    } finally {
-      edge.emulator.setFaults(undefined);
-    }
-  });
+  await t.step(
+    ".csv whose upstream fails mid-way ends with a row starting #error, then next",
+    async () => {
+      edge.emulator.setFaults({ script: [null, "429", "429", "429"], retryAfterSeconds: 0 });
+      try {
+        const answer = await edge.request("/api/v1/attachments.csv?pool_id=1", { key });
+        assert.equal(answer.status, 200);
+        assert.ok(answer.text.endsWith("\r\n"));
+        const [header, ...rows] = parseCsv(answer.text);
+        assert.deepEqual(header, HEADER);
+        const last = rows.pop()!;
+        const next = last.pop()!;
+        assert.deepEqual(last, [
+          "#error",
+          "TOO_MANY_REQUESTS",
+          "The upstream API is rate limiting; retry later",
+          answer.headers.get("X-Request-Id"),
+        ]);
+        assert.match(next, /^\/api\/v1\/attachments\.csv\?pool_id=1&cursor=[\w.-]+$/);
+        assert.deepEqual(
+          rows.map((r) => r[0]),
+          (await reference("id")).slice(0, 100).map((a) => a.id),
+        );
+      } finally {
+        edge.emulator.setFaults(undefined);
+      }
+    },
+  );
 
   await t.step("an export the caller abandons stops paging upstream", async () => {
     edge.emulator.latencyMs = 20;

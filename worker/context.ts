@@ -6,6 +6,7 @@
  */
 
 import type { IRequestStrict } from "itty-router";
+import type { RequestBudget } from "../mod.ts";
 
 /** What one request's log line says. */
 export interface EdgeState {
@@ -19,6 +20,10 @@ export interface EdgeState {
   cache?: "hit" | "miss";
   /** Items written by an export. */
   exported?: number;
+  /** The invocation's upstream budget, once a keyed route opened its session. */
+  budget?: RequestBudget;
+  /** Whether an export ended with a continuation (`next`). */
+  continued?: boolean;
   /** A log-safe reason when the answer is an error (or an export failed mid-way). */
   failure?: string;
   /**

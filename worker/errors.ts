@@ -6,6 +6,7 @@
 
 import {
   TolokaApiError,
+  TolokaBudgetError,
   TolokaNetworkError,
   TolokaResponseError,
   TolokaTimeoutError,
@@ -99,6 +100,18 @@ export function toEdgeError(error: unknown): { error: EdgeError; reason: string 
       };
     }
     return { error: upstreamFailed(`answered ${error.status}`), reason };
+  }
+  if (error instanceof TolokaBudgetError) {
+    // Only before an export's first byte, or after retries: the upstream kept failing.
+    return {
+      error: new EdgeError(
+        503,
+        "REMOTE_SERVICE_UNAVAILABLE",
+        `This request used all ${error.limit} upstream requests it may make (SUBREQUEST_BUDGET) before it could answer; retry it`,
+        { headers: { "Retry-After": "1" } },
+      ),
+      reason: "subrequest budget spent",
+    };
   }
   if (error instanceof TolokaTimeoutError) {
     return { error: upstreamFailed("timed out"), reason: "upstream timeout" };

@@ -4,10 +4,17 @@
  * client's prefetch keeps at most one more page in flight).
  *
  * An export cannot change its status after the first byte, and workerd ends an aborted stream as
- * if it were complete, so a failure mid-way is written in-band as one last line.
+ * if it were complete, so how it ended is written in-band as one last record:
+ *
+ * - nothing more when every match was written;
+ * - a continuation (`next`) when the invocation's subrequest budget ran out: the path that
+ *   resumes right after the last complete page;
+ * - an error record, with the same `next`, when the upstream failed after the first byte.
  *
  * @module
  */
+
+import { TolokaBudgetError } from "../mod.ts";
 
 /** How an export writes itself. */
 export interface ExportFormat<T> {
@@ -15,29 +22,52 @@ export interface ExportFormat<T> {
   header: string;
   /** Encodes one page's items. */
   page(items: readonly T[]): string;
-  /** The last line written when the export fails after it started. */
-  failure(error: unknown): string;
+  /** The last record when the budget ran out: `next` continues the export. */
+  next(next: string): string;
+  /** The last record when the export failed after it started; `next` resumes it. */
+  failure(error: unknown, next: string): string;
+}
+
+/** A page to write, and the core's resume token after it (`null` after the last). */
+export interface ExportPage<T> {
+  items: readonly T[];
+  cursor: string | null;
+}
+
+/** How an export ended, for the log line. */
+export interface ExportOutcome {
+  /** Items written. */
+  items: number;
+  /** `null` when it ended complete or with a continuation; `"cancelled"` on a hang-up. */
+  error: unknown;
+  /** Whether it ended with a continuation. */
+  continued: boolean;
 }
 
 /**
  * A byte stream of `pages` in `format`; cancelling it (the caller hung up) stops the paging.
  *
  * The first page is awaited before the stream (and so the response) exists: a failure at once
- * (an upstream that is down, or rejects the key's token) still gets its own status, and only a
- * failure after the first byte is written in-band.
+ * (an upstream that is down, rejects the key's token, or a budget spent before the first page)
+ * still gets its own status, and only what happens after the first byte is written in-band.
  *
- * `onEnd` hears once how it ended: `error` is `null` when complete, `"cancelled"` when the caller
- * hung up (`signal`, the request's, aborted or the stream was cancelled), else what was thrown.
+ * `continuation(cursor)` makes the `next` path for a resume token (`undefined`: from the start).
+ * `onEnd` hears once how it ended.
  *
  * @throws What the first `pages.next()` throws (the iterator is closed first).
  */
 export async function exportStream<T>(
-  pages: AsyncIterator<readonly T[]>,
+  pages: AsyncIterator<ExportPage<T>>,
   format: ExportFormat<T>,
-  onEnd: (outcome: { items: number; error: unknown }) => void,
-  signal?: AbortSignal,
+  options: {
+    /** The resume token the export started from, if any. */
+    from: string | undefined;
+    continuation: (cursor: string | undefined) => Promise<string>;
+    onEnd: (outcome: ExportOutcome) => void;
+    signal?: AbortSignal;
+  },
 ): Promise<ReadableStream<Uint8Array>> {
-  let first: IteratorResult<readonly T[]>;
+  let first: IteratorResult<ExportPage<T>>;
   try {
     first = await pages.next();
   } catch (error) {
@@ -46,24 +76,26 @@ export async function exportStream<T>(
   }
   const encoder = new TextEncoder();
   let items = 0;
+  let last = options.from;
   let ended = false;
-  const end = (error: unknown): void => {
+  const end = (error: unknown, continued = false): void => {
     if (!ended) {
       ended = true;
-      onEnd({ items, error });
+      options.onEnd({ items, error, continued });
     }
   };
   const write = (
     controller: ReadableStreamDefaultController<Uint8Array>,
-    next: IteratorResult<readonly T[]>,
+    next: IteratorResult<ExportPage<T>>,
   ): void => {
     if (next.done) {
       end(null);
       controller.close();
       return;
     }
-    items += next.value.length;
-    if (next.value.length) controller.enqueue(encoder.encode(format.page(next.value)));
+    items += next.value.items.length;
+    if (next.value.cursor !== null) last = next.value.cursor;
+    if (next.value.items.length) controller.enqueue(encoder.encode(format.page(next.value.items)));
   };
   return new ReadableStream<Uint8Array>({
     start(controller): void {
@@ -71,18 +103,27 @@ export async function exportStream<T>(
       write(controller, first);
     },
     async pull(controller): Promise<void> {
+      let next: IteratorResult<ExportPage<T>>;
       try {
-        write(controller, await pages.next());
+        next = await pages.next();
       } catch (error) {
         // A hang-up aborts the page in flight before it cancels the stream: nobody is reading.
-        if (signal?.aborted) {
+        if (options.signal?.aborted) {
           end("cancelled");
           return;
         }
-        end(error);
-        controller.enqueue(encoder.encode(format.failure(error)));
+        const path = await options.continuation(last);
+        if (error instanceof TolokaBudgetError) {
+          end(null, true);
+          controller.enqueue(encoder.encode(format.next(path)));
+        } else {
+          end(error);
+          controller.enqueue(encoder.encode(format.failure(error, path)));
+        }
         controller.close();
+        return;
       }
+      write(controller, next);
     },
     async cancel(): Promise<void> {
       end("cancelled");

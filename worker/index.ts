@@ -42,7 +42,7 @@ function finish(
   out.headers.set("X-Content-Type-Options", "nosniff");
   corsHeaders(request, allowedOrigins(env.CORS_ORIGINS), out.headers);
   const log = (): void => {
-    const { id, start, streamed: _, ...rest } = request.edge;
+    const { id, start, streamed: _, budget, ...rest } = request.edge;
     // deno-lint-ignore no-console -- the one structured log line of the request
     console.log(JSON.stringify({
       request_id: id,
@@ -51,6 +51,7 @@ function finish(
       status: out.status,
       duration_ms: Date.now() - start,
       ...rest,
+      ...(budget ? { subrequests: budget.used, peak_connections: budget.peakOpen } : {}),
     }));
   };
   // An export's line waits for its stream to end, so it can say how many items went out; a

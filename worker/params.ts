@@ -27,10 +27,15 @@ export interface ListQuery {
   options: Pick<FindOptions, "sort" | "limit">;
 }
 
-/** A checked export query: the filter and the iteration order (`sort`, one key). */
+/**
+ * A checked export query: the filter, the iteration order (`sort`, one key) and the signed
+ * continuation `cursor` of an earlier response, if any (checked later: its signature needs the
+ * Worker's secret).
+ */
 export interface ExportQuery {
   filter: AttachmentFilter;
   order: Order;
+  cursor?: string;
 }
 
 /** Checks `GET /api/v1/attachments`'s query: the filters, `sort` and `limit`, as upstream. */
@@ -66,7 +71,7 @@ export function parseListQuery(params: URLSearchParams): ListQuery {
  */
 export function parseExportQuery(params: URLSearchParams): ExportQuery {
   const issues = noIssues();
-  const values = single(params, ["sort"], issues);
+  const values = single(params, ["sort", "cursor"], issues);
   const filter = filterOf(values, issues);
   let order: Order = "id";
   const sort = values.get("sort");
@@ -77,7 +82,8 @@ export function parseExportQuery(params: URLSearchParams): ExportQuery {
     });
   }
   finish(filter, issues);
-  return { filter, order };
+  const cursor = values.get("cursor");
+  return cursor === undefined ? { filter, order } : { filter, order, cursor };
 }
 
 /** Collects each parameter's single value; unknown, repeated, empty or huge ones are issues. */

@@ -5,18 +5,47 @@
  * @module
  */
 
-import { AttachmentsClient } from "../mod.ts";
+import { AttachmentsClient, RequestBudget } from "../mod.ts";
 import { authenticate, type Caller } from "./auth.ts";
 import type { EdgeRequest } from "./context.ts";
 import type { Env } from "./env.ts";
 import { EdgeError } from "./errors.ts";
 
 const DEFAULT_UPSTREAM = "https://toloka.dev/api/v1";
+/** Safe under the Free plan's 50 subrequests per invocation. */
+export const DEFAULT_SUBREQUEST_BUDGET = 45;
+/** The most a deployed Worker may make (the Paid plan's limit). */
+const MAX_SUBREQUEST_BUDGET = 10_000;
+/** Cloudflare's limit of simultaneous outgoing connections per invocation. */
+const MAX_CONNECTIONS = 6;
 
 /** An authenticated caller and the upstream client made for its request. */
 export interface Session {
   caller: Caller;
   client: AttachmentsClient;
+  /** Every upstream request of this invocation draws from it, retries included. */
+  budget: RequestBudget;
+}
+
+/**
+ * The invocation's subrequest budget, from `SUBREQUEST_BUDGET`.
+ *
+ * @throws {Error} When the var is not an integer from 2 to 10000: a misconfigured Worker answers
+ * 500 and says why in its log, rather than breaking on Cloudflare's own limit later.
+ */
+export function subrequestBudget(env: Env): number {
+  const text = env.SUBREQUEST_BUDGET?.trim() ?? "";
+  if (text === "") return DEFAULT_SUBREQUEST_BUDGET;
+  const value = /^\d{1,6}$/.test(text) ? Number(text) : Number.NaN;
+  // Two at least: an assignment's scope probe and one page.
+  if (!(value >= 2 && value <= MAX_SUBREQUEST_BUDGET)) {
+    throw new Error(
+      `SUBREQUEST_BUDGET must be an integer from 2 to ${MAX_SUBREQUEST_BUDGET}: current value is ${
+        JSON.stringify(text)
+      }`,
+    );
+  }
+  return value;
 }
 
 /**
@@ -28,6 +57,7 @@ export async function openSession(
   request: EdgeRequest,
   env: Env,
 ): Promise<Session> {
+  const limit = subrequestBudget(env);
   const caller = await authenticate(request, env);
   request.edge.key = caller.name;
   request.edge.key_lookup = caller.lookup;
@@ -44,11 +74,18 @@ export async function openSession(
       );
     }
   }
+  const budget = new RequestBudget({ limit, concurrency: MAX_CONNECTIONS });
+  request.edge.budget = budget;
   const client = new AttachmentsClient({
     token: caller.upstreamToken,
     baseUrl: env.TOLOKA_API_URL || DEFAULT_UPSTREAM,
-    fetch: (upstream: Request) => fetch(upstream),
+    fetch: (upstream: Request) => {
+      // The edge's request id travels upstream, so one request's subrequests can be traced.
+      upstream.headers.set("X-Request-Id", request.edge.id);
+      return fetch(upstream);
+    },
     retries: 2,
+    budget,
   });
-  return { caller, client };
+  return { caller, client, budget };
 }
