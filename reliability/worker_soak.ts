@@ -53,6 +53,8 @@ export interface WorkerSoakOptions {
 
 interface Pass {
   received: number;
+  /** Responses that ended with a continuation (`next`) at the Worker's subrequest budget. */
+  continuations: number;
   resumes: number;
   restarts: number;
   outerRequests: number;
@@ -94,6 +96,7 @@ export async function soakWorker(options: WorkerSoakOptions = {}): Promise<Engin
       const want = expected.get(order)!;
       const pass: Pass = {
         received: 0,
+        continuations: 0,
         resumes: 0,
         restarts: 0,
         outerRequests: 0,
@@ -101,19 +104,25 @@ export async function soakWorker(options: WorkerSoakOptions = {}): Promise<Engin
         ms: 0,
       };
       let last: ExportPosition | undefined;
+      // The path the last response told us to continue from (its `next`); without one (a stream
+      // that broke without a last line), the caller's own keyset rule resumes after `last`.
+      let next: string | undefined;
       const seen = new Set<string>();
       for (;;) {
         if (deadline.aborted) {
           violations.add(`${order}: deadline passed after ${pass.received} items`);
           break;
         }
-        const resume = last === undefined ? undefined : resumeAfter(order, last);
+        const resume = next !== undefined || last === undefined
+          ? undefined
+          : resumeAfter(order, last);
         const query = new URLSearchParams({ pool_id: "1", sort: order, ...resume?.params });
-        const where = `GET attachments.ndjson?${query} (${order})`;
+        const path = next ?? `/api/v1/attachments.ndjson?${query}`;
+        const where = `GET ${path.slice(0, 120)} (${order})`;
         pass.outerRequests++;
         let response: Response;
         try {
-          response = await fetch(`${edge.url}/api/v1/attachments.ndjson?${query}`, {
+          response = await fetch(`${edge.url}${path}`, {
             headers: { Authorization: `OAuth ${key}` },
             signal: deadline,
           });
@@ -142,18 +151,32 @@ export async function soakWorker(options: WorkerSoakOptions = {}): Promise<Engin
           continue;
         }
         let errorLine: string | undefined;
+        let continued = false;
         let broken = false;
+        next = undefined;
         try {
           for await (const line of lines(response.body!)) {
             secrets.scan(line, `a line of ${where}`);
-            if (errorLine !== undefined) {
-              violations.add(`${where}: a line after the error line: ${line.slice(0, 200)}`);
+            if (errorLine !== undefined || continued) {
+              violations.add(`${where}: a line after the last record: ${line.slice(0, 200)}`);
               continue;
             }
             const object = JSON.parse(line) as Record<string, unknown>;
             if (typeof object.id !== "string") {
+              if (typeof object.next !== "string") {
+                violations.add(`${where}: a last record without next: ${line.slice(0, 200)}`);
+              } else {
+                next = object.next;
+              }
+              if (!("code" in object)) {
+                // The Worker's subrequest budget ran out: a continuation, not a failure.
+                continued = true;
+                pass.continuations++;
+                continue;
+              }
               errorLine = line;
-              checkErrorObject(object, where, violations);
+              const { next: _, ...error } = object;
+              checkErrorObject(error, where, violations);
               continue;
             }
             const item = { id: object.id, created: String(object.created) };
@@ -187,6 +210,7 @@ export async function soakWorker(options: WorkerSoakOptions = {}): Promise<Engin
           }
           continue;
         }
+        if (continued) continue;
         if (pass.received < want.length) {
           violations.add(
             `${where}: the export ended after ${pass.received} of ${want.length} items without an error line`,
@@ -239,6 +263,7 @@ export async function soakWorker(options: WorkerSoakOptions = {}): Promise<Engin
         values: {
           items: pass.received,
           "outer requests": pass.outerRequests,
+          continued: pass.continuations,
           resumes: pass.resumes,
           "failed starts": pass.restarts,
           "re-sent, dropped": pass.skipped,
@@ -253,6 +278,7 @@ export async function soakWorker(options: WorkerSoakOptions = {}): Promise<Engin
       values: {
         items: passes.reduce((s, p) => s + p.received, 0),
         "outer requests": passes.reduce((s, p) => s + p.outerRequests, 0),
+        continued: passes.reduce((s, p) => s + p.continuations, 0),
         resumes: passes.reduce((s, p) => s + p.resumes, 0),
         "failed starts": passes.reduce((s, p) => s + p.restarts, 0),
         "re-sent, dropped": passes.reduce((s, p) => s + p.skipped, 0),
@@ -285,7 +311,7 @@ export async function soakWorker(options: WorkerSoakOptions = {}): Promise<Engin
       name: "Worker soak (attachments.ndjson)",
       settings: `${num(items)} items x ${orders.length} orders concurrently, ${
         rate * 100
-      }% upstream faults of ${FAULT_KINDS.length} kinds (seed ${seed}), delays ${delayMs} ms (Worker timeout ${WORKER_TIMEOUT_MS} ms), Retry-After ${retryAfterSeconds} s; Worker client: 2 retries, default backoff; outer caller resumes after its last item`,
+      }% upstream faults of ${FAULT_KINDS.length} kinds (seed ${seed}), delays ${delayMs} ms (Worker timeout ${WORKER_TIMEOUT_MS} ms), Retry-After ${retryAfterSeconds} s; Worker client: 2 retries, default backoff; outer caller follows next, else resumes after its last item`,
       rows,
       violations: violations.list(),
       ms: performance.now() - started,

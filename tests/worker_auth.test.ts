@@ -160,7 +160,7 @@ edgeSuite(
     });
 
     await t.step(
-      "each request writes one JSON log line: request id, route, status, duration, key name",
+      "each request writes one JSON log line: request id, route, status, duration, key name, subrequests",
       async () => {
         const { key } = await edge.issue({ name: "log probe" });
         const ok = await edge.request(LIST, { key });
@@ -170,10 +170,14 @@ edgeSuite(
           "key",
           "key_lookup",
           "method",
+          "peak_connections",
           "request_id",
           "route",
           "status",
+          "subrequests",
         ]);
+        assert.equal(okLine.subrequests, 1);
+        assert.equal(okLine.peak_connections, 1);
         assert.equal(okLine.request_id, ok.headers.get("X-Request-Id"));
         assert.equal(okLine.method, "GET");
         assert.equal(okLine.route, "/api/v1/attachments");
