@@ -53,8 +53,9 @@ export async function waitForHealth(
   const deadline = Date.now() + ms;
   while (Date.now() < deadline && !signal?.aborted) {
     try {
-      const response = await fetch(url);
-      await response.body?.cancel();
+      const response = await fetch(url, signal ? { signal } : {});
+      // Read the body to its end: cancelling it makes workerd log a "Broken pipe" error.
+      await response.arrayBuffer();
       if (response.ok) return true;
     } catch { /* not up yet */ }
     await new Promise((resolve) => setTimeout(resolve, 250));
