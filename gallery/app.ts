@@ -15,6 +15,7 @@ import {
   type Order,
   TolokaApiError,
 } from "../mod.ts";
+import { splitExport } from "./export_follow.ts";
 import { describeFailure } from "./messages.ts";
 
 const KEY_STORAGE = "toloka-edge.key";
@@ -314,24 +315,58 @@ for (const button of exportsBar.querySelectorAll<HTMLButtonElement>("button")) {
       sort: current.order,
     });
     try {
-      const response = await fetch(`/api/v1/attachments.${format}?${query}`, {
-        headers: { Authorization: `OAuth ${current.key}` },
-      });
-      if (!response.ok) {
-        const body = await response.json().catch(() => null);
-        throw new TolokaApiError({
-          status: response.status,
-          code: body?.code ?? `HTTP_${response.status}`,
-          message: body?.message ?? response.statusText,
-        });
-      }
-      const url = URL.createObjectURL(await response.blob());
+      const url = URL.createObjectURL(await exportAll(current, format, query));
       current.objectUrls.add(url);
       save(url, `attachments.${format}`);
     } catch (error) {
       showError(describeFailure(error));
     }
   });
+}
+
+/** Failed parts retried from their `next` in a row before the export gives up. */
+const EXPORT_RETRIES = 3;
+
+/**
+ * The whole export as one file: every response of the chain, following each `next` until a
+ * response has none (each holds what one Worker invocation's subrequest budget allows).
+ */
+async function exportAll(current: Session, format: string, query: URLSearchParams): Promise<Blob> {
+  const kind = format === "csv" ? "csv" : "ndjson";
+  const parts: string[] = [];
+  let path: string | undefined = `/api/v1/attachments.${kind}?${query}`;
+  let failures = 0;
+  while (path !== undefined) {
+    setStatus(`Exporting… part ${parts.length + 1}`);
+    const response = await fetch(path, {
+      headers: { Authorization: `OAuth ${current.key}` },
+      signal: current.controller.signal,
+    });
+    if (!response.ok) {
+      const body = await response.json().catch(() => null);
+      throw new TolokaApiError({
+        status: response.status,
+        code: body?.code ?? `HTTP_${response.status}`,
+        message: body?.message ?? response.statusText,
+      });
+    }
+    const part = splitExport(kind, await response.text(), parts.length === 0);
+    parts.push(part.data);
+    if (part.error) {
+      if (++failures > EXPORT_RETRIES || part.next === undefined) {
+        throw new TolokaApiError({
+          status: 502,
+          code: part.error.code,
+          message: part.error.message,
+        });
+      }
+    } else {
+      failures = 0;
+    }
+    path = part.next;
+  }
+  setStatus(`Exported ${parts.length} part${parts.length === 1 ? "" : "s"} into one file.`);
+  return new Blob(parts, { type: format === "csv" ? "text/csv" : "application/x-ndjson" });
 }
 
 function save(url: string, fileName: string): void {
