@@ -32,7 +32,11 @@ export interface EdgeOptions {
   rateLimit?: number;
   /** `KEY_CACHE_TTL_MS`. */
   keyCacheTtlMs?: number;
-  /** `SUBREQUEST_BUDGET`; default 45, as in wrangler.toml. */
+  /**
+   * `SUBREQUEST_BUDGET`. Default 45 (the Free plan's subrequest cap less retries' headroom, and
+   * wrangler.toml's value before the CPU figure lowered it to 4), so most suites read an export
+   * of a few thousand items in one response; the continuation suites run at 3 and 45.
+   */
   subrequestBudget?: number;
 }
 

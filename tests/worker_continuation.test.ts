@@ -273,3 +273,25 @@ edgeSuite(
     });
   },
 );
+
+edgeSuite(
+  "Worker: a SUBREQUEST_BUDGET below 2 is a configuration error",
+  { subrequestBudget: 1 },
+  async (t, edge) => {
+    await t.step("every keyed route answers 500 and the log says which var is wrong", async () => {
+      const { key } = await edge.issue({ pools: ["1"] });
+      for (
+        const path of ["/api/v1/attachments?pool_id=1", "/api/v1/attachments.ndjson?pool_id=1"]
+      ) {
+        const answer = await edge.request(path, { key });
+        assertError(answer, 500, "INTERNAL_ERROR");
+        const log = await edge.logLine(answer.headers.get("X-Request-Id")!);
+        assert.match(
+          String(log.failure),
+          /SUBREQUEST_BUDGET must be an integer from 2 to 10000: current value is "1"/,
+        );
+      }
+      assert.equal(edge.emulator.requests.length, 0);
+    });
+  },
+);

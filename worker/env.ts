@@ -19,8 +19,8 @@ export interface Env {
   /** Secret: base64url of 32 random bytes, the AES-GCM key sealing upstream tokens. */
   TOKEN_SEALING_KEY?: string;
   /**
-   * Upstream requests one invocation may make, retries included (default 45, under the Free
-   * plan's 50 subrequests; an integer from 2 to 10000).
+   * Upstream requests one invocation may make, retries included (default 4, which fits the Free
+   * plan's 50 subrequests and its 10 ms of CPU; an integer from 2 to 10000).
    */
   SUBREQUEST_BUDGET?: string;
   /** How long a key lookup is reused in one isolate, in ms (tests shorten it). Default 10000. */
