@@ -7,6 +7,8 @@
  * @module
  */
 
+import { delay } from "../src/abort.ts";
+
 /**
  * Options of {@linkcode main}: the pieces of the world the commands use. Every field defaults to
  * the real one (Deno's streams, environment, clock, `fetch`, working directory).
@@ -89,6 +91,13 @@ export interface CliOptions {
    * @default {500}
    */
   retryDelayMs?: number;
+  /**
+   * Waits `ms` milliseconds, or rejects with the signal's reason when it aborts first (the waits
+   * between attempts, and for a rate limit's `Retry-After`).
+   *
+   * @default {an abortable setTimeout}
+   */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   /**
    * The terminal's width in columns, for the progress bar.
    *
@@ -179,8 +188,11 @@ export interface Context {
   signal: AbortSignal;
   cwd: string;
   retryDelayMs: number;
+  sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   columns: number;
   runCommand: NonNullable<CliOptions["runCommand"]>;
+  /** The API root of the client the command built, once built: errors then name that service. */
+  apiBaseUrl?: string;
 }
 
 function consoleColumns(): number {
@@ -206,6 +218,7 @@ export function resolveContext(options: CliOptions = {}): Context {
     signal: options.signal ?? new AbortController().signal,
     cwd: options.cwd ?? Deno.cwd(),
     retryDelayMs: options.retryDelayMs ?? 500,
+    sleep: options.sleep ?? delay,
     columns: options.columns ?? consoleColumns(),
     runCommand: options.runCommand ?? runCommand,
   };

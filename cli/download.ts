@@ -11,6 +11,9 @@
  *   the rest. Files whose check fails are fetched again.
  * - The client retries each request; a file whose body breaks off is retried as a whole, with
  *   backoff, up to `--retries` times. 400, 401, 403, 404 and 409 are not retried.
+ * - A 429 (the Toloka API's rate limit, or an edge Worker's for its API key) holds every transfer
+ *   and the listing until its `Retry-After` has passed, with a countdown on the progress line,
+ *   then the run goes on; a wait does not use up a file's retries.
  * - Aborting (Ctrl-C) cuts the transfers, removes their temporary files, flushes the manifest and
  *   ends with exit code 130.
  *
@@ -23,7 +26,6 @@
 
 import { createHash } from "node:crypto";
 import { join, resolve } from "node:path";
-import { delay } from "../src/abort.ts";
 import type { AttachmentsClient } from "../src/client.ts";
 import { TolokaApiError } from "../src/errors.ts";
 import { toWireAttachment } from "../src/wire.ts";
@@ -49,6 +51,14 @@ import {
   rewriteManifest,
 } from "./manifest.ts";
 import { emptyCounts, type ProgressCounts, ProgressReporter } from "./progress.ts";
+import {
+  CLI_MAX_RETRY_DELAY_MS,
+  MAX_RATE_LIMIT_WAIT_MS,
+  MAX_RATE_LIMIT_WAITS,
+  rateLimiterName,
+  RateLimitGate,
+  rateLimitWaitOf,
+} from "./rate_limit.ts";
 import {
   clientFrom,
   CONNECTION_FLAGS,
@@ -100,6 +110,11 @@ export interface DownloadPlan {
   dryRun: boolean;
   /** No progress output. */
   quiet: boolean;
+  /**
+   * The gate rate limits close; give the one whose {@linkcode RateLimitGate.watch} wraps the
+   * client's `fetch`, so a 429 the client retries by itself shows too.
+   */
+  rateLimits?: RateLimitGate;
 }
 
 /** Runs `download` with the arguments after the command name; resolves to the exit code. */
@@ -113,8 +128,13 @@ export async function downloadCommand(context: Context, args: readonly string[])
   const concurrency = integerFlag(flags, "concurrency", { min: 1, max: 64 }, 8);
   const retries = integerFlag(flags, "retries", { min: 0, max: 100 }, 5);
   if (out === undefined) throw new UsageError("--out is required: the folder to download into");
-  const client = clientFrom(context, flags, retries);
+  const rateLimits = new RateLimitGate(context.now, context.sleep);
+  const client = clientFrom(context, flags, retries, {
+    fetch: rateLimits.watch(context.fetch),
+    maxRetryDelayMs: CLI_MAX_RETRY_DELAY_MS,
+  });
   return await runDownload(context, {
+    rateLimits,
     client,
     filter,
     order,
@@ -242,6 +262,19 @@ export async function runDownload(context: Context, plan: DownloadPlan): Promise
     context.now,
     context.columns,
   );
+  const gate = plan.rateLimits ?? new RateLimitGate(context.now, context.sleep);
+  gate.onWait = (ms, who): void => progress.waitFor(ms, who);
+  /** Whether `error` is a rate limit worth waiting out; if so, closes the gate for it. */
+  const rateLimited = (error: unknown, waits: number): boolean => {
+    const wait = rateLimitWaitOf(error);
+    if (wait === undefined || wait > MAX_RATE_LIMIT_WAIT_MS || waits >= MAX_RATE_LIMIT_WAITS) {
+      return false;
+    }
+    const who = rateLimiterName(client.baseUrl, (error as Error).message);
+    if (gate.note(wait, who)) progress.waitFor(gate.remainingMs(), who);
+    return true;
+  };
+  const waitOutRateLimit = (): Promise<void> => gate.wait(signal, () => progress.update(counts));
   const failures: Failure[] = [];
   const handled = new Set<string>();
   let listingError: unknown;
@@ -300,13 +333,17 @@ export async function runDownload(context: Context, plan: DownloadPlan): Promise
     attachment: Attachment,
     name: string,
   ): Promise<{ size: number; sha256: string }> => {
-    for (let attempt = 0;; attempt++) {
+    let rateLimitWaits = 0;
+    for (let attempt = 0;;) {
+      await waitOutRateLimit();
       try {
         return await fetchOnce(attachment, name);
       } catch (error) {
         if (signal.aborted || error instanceof LocalFileError) throw error;
+        if (rateLimited(error, rateLimitWaits++)) continue;
         if (attempt >= plan.retries || !isRetryable(error)) throw error;
-        await delay(backoff(attempt), signal);
+        await context.sleep(backoff(attempt), signal);
+        attempt++;
       }
     }
   };
@@ -373,11 +410,30 @@ export async function runDownload(context: Context, plan: DownloadPlan): Promise
   const lister = (async (): Promise<void> => {
     try {
       let listed = 0;
-      const attachments = client.getAttachments(plan.filter, { order: plan.order, signal });
-      for await (const attachment of attachments) {
-        if (!await queue.push(attachment)) break;
-        counts.listed++;
-        if (++listed >= plan.max) break;
+      // The cursor after the last page handed on whole: a rate limit resumes the listing there.
+      let cursor: string | undefined;
+      let rateLimitWaits = 0;
+      listing: for (;;) {
+        try {
+          const pages = client.getAttachmentPages(plan.filter, {
+            order: plan.order,
+            signal,
+            ...(cursor === undefined ? {} : { cursor }),
+          });
+          for await (const page of pages) {
+            for (const attachment of page.items) {
+              if (!await queue.push(attachment)) break listing;
+              counts.listed++;
+              if (++listed >= plan.max) break listing;
+            }
+            if (page.cursor !== null) cursor = page.cursor;
+            rateLimitWaits = 0;
+          }
+          break;
+        } catch (error) {
+          if (signal.aborted || !rateLimited(error, rateLimitWaits++)) throw error;
+          await waitOutRateLimit();
+        }
       }
       if (!signal.aborted) counts.listingDone = true;
     } catch (error) {
@@ -428,14 +484,16 @@ export async function runDownload(context: Context, plan: DownloadPlan): Promise
   }
   for (const failure of failures.slice(0, FAILURES_SHOWN)) {
     await err.write(
-      `failed: ${displayText(failure.id)} ${quote(failure.name)}: ${errorText(failure.error)}\n`,
+      `failed: ${displayText(failure.id)} ${quote(failure.name)}: ${
+        errorText(failure.error, client.baseUrl)
+      }\n`,
     );
   }
   if (failures.length > FAILURES_SHOWN) {
     await err.write(`... and ${failures.length - FAILURES_SHOWN} more failed\n`);
   }
   if (fatal !== undefined) {
-    await err.write(`error: ${errorText(fatal)}\n`);
+    await err.write(`error: ${errorText(fatal, client.baseUrl)}\n`);
     return EXIT.failure;
   }
   if (context.signal.aborted) {
@@ -444,7 +502,7 @@ export async function runDownload(context: Context, plan: DownloadPlan): Promise
   }
   if (listingError !== undefined) {
     const prefix = counts.listed === 0 ? "" : "listing stopped: ";
-    await err.write(`error: ${prefix}${errorText(listingError)}\n`);
+    await err.write(`error: ${prefix}${errorText(listingError, client.baseUrl)}\n`);
     return EXIT.failure;
   }
   if (failures.length > 0) {

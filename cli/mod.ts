@@ -160,7 +160,7 @@ export async function main(args: readonly string[], options: CliOptions = {}): P
       await context.stderr.write("interrupted\n").catch(() => {});
       return EXIT.interrupted;
     }
-    await context.stderr.write(`error: ${errorText(error)}\n`).catch(() => {});
+    await context.stderr.write(`error: ${errorText(error, context.apiBaseUrl)}\n`).catch(() => {});
     return exitCodeOf(error);
   } finally {
     await context.stdout.release().catch(() => {});

@@ -74,8 +74,24 @@ function extras(counts: ProgressCounts): string {
   return parts.length === 0 ? "" : ` (${parts.join(", ")})`;
 }
 
-/** The progress bar line (no newline), at most `columns - 1` characters. */
-export function renderBar(counts: ProgressCounts, elapsedMs: number, columns: number): string {
+/** A wait for a rate limit, as shown on the progress bar: seconds left and who limited. */
+export interface ProgressWait {
+  /** Seconds left, rounded up. */
+  seconds: number;
+  /** Who limited the run, such as "the Toloka API". */
+  who: string;
+}
+
+/**
+ * The progress bar line (no newline), at most `columns - 1` characters. During a wait for a rate
+ * limit, the countdown takes the place of the ETA.
+ */
+export function renderBar(
+  counts: ProgressCounts,
+  elapsedMs: number,
+  columns: number,
+  wait?: ProgressWait,
+): string {
   const f = progressFigures(counts, elapsedMs);
   const width = 20;
   const filled = f.fraction === undefined ? 0 : Math.round(f.fraction * width);
@@ -87,8 +103,15 @@ export function renderBar(counts: ProgressCounts, elapsedMs: number, columns: nu
     : `${Math.floor(f.fraction * 100)}%`.padStart(4);
   const line = `${percent} ${bar} ${f.handled}/${f.total} files${extras(counts)}  ` +
     `${formatBytes(counts.bytes)}  ${formatBytes(Math.round(f.bytesPerSecond))}/s  ` +
-    `ETA ${f.etaSeconds === undefined ? "?" : formatDuration(f.etaSeconds)}`;
+    (wait === undefined
+      ? `ETA ${f.etaSeconds === undefined ? "?" : formatDuration(f.etaSeconds)}`
+      : `waiting ${wait.seconds} s: rate limited by ${wait.who}`);
   return line.length < columns ? line : line.slice(0, Math.max(columns - 1, 0));
+}
+
+/** The line a log gets when a wait for a rate limit starts (no newline). */
+export function renderWaitLine(wait: ProgressWait): string {
+  return `waiting ${wait.seconds} s: rate limited by ${wait.who}; the download goes on after that`;
 }
 
 /** A plain progress line for logs (no newline). */
@@ -116,6 +139,9 @@ export class ProgressReporter {
   readonly #started: number;
   #last = -Infinity;
   #drawn = false;
+  #counts: ProgressCounts | undefined;
+  #waitUntil = -Infinity;
+  #waitWho = "";
 
   /** Starts the clock of the run. */
   constructor(out: Output, mode: ProgressMode, now: () => number, columns: number) {
@@ -135,12 +161,36 @@ export class ProgressReporter {
 
   /** Shows `counts` if enough time has passed since the last time. */
   update(counts: ProgressCounts): void {
+    this.#counts = counts;
     if (this.#mode === "none") return;
     const now = this.#now();
     const interval = this.#mode === "bar" ? BAR_INTERVAL_MS : LINE_INTERVAL_MS;
     if (now - this.#last < interval) return;
     this.#last = now;
     this.#draw(counts, now);
+  }
+
+  /**
+   * Shows a wait for a rate limit of `ms` from now: a countdown on the bar (redrawn by each
+   * {@linkcode ProgressReporter.update}), one line in a log.
+   */
+  waitFor(ms: number, who: string): void {
+    if (this.#mode === "none") return;
+    const now = this.#now();
+    const fresh = this.#waitUntil <= now;
+    this.#waitUntil = now + ms;
+    this.#waitWho = who;
+    if (this.#mode === "lines") {
+      if (fresh) this.#out.post(`${renderWaitLine(this.#wait(now)!)}\n`);
+    } else if (this.#counts !== undefined) {
+      this.#last = now;
+      this.#draw(this.#counts, now);
+    }
+  }
+
+  #wait(now: number): ProgressWait | undefined {
+    if (this.#waitUntil <= now) return undefined;
+    return { seconds: Math.ceil((this.#waitUntil - now) / 1000), who: this.#waitWho };
   }
 
   /** Shows the final state (bar mode) and ends the bar's line. */
@@ -153,7 +203,7 @@ export class ProgressReporter {
   #draw(counts: ProgressCounts, now: number): void {
     const elapsed = now - this.#started;
     if (this.#mode === "bar") {
-      this.#out.post(`\r${renderBar(counts, elapsed, this.#columns)}\x1b[K`);
+      this.#out.post(`\r${renderBar(counts, elapsed, this.#columns, this.#wait(now))}\x1b[K`);
       this.#drawn = true;
     } else {
       this.#out.post(`${renderLine(counts, elapsed)}\n`);

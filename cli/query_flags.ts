@@ -108,6 +108,10 @@ export function clientFrom(
   context: Context,
   flags: FlagValues,
   retries: number,
+  transport: {
+    fetch?: (request: Request) => Promise<Response>;
+    maxRetryDelayMs?: number;
+  } = {},
 ): AttachmentsClient {
   const environment = choiceFlag(flags, "environment", ENVIRONMENT_NAMES);
   const baseUrl = stringFlag(flags, "base-url");
@@ -121,14 +125,19 @@ export function clientFrom(
     throw new UsageError("TOLOKA_TOKEN is not set: export your Toloka OAuth token or API key");
   }
   try {
-    return new AttachmentsClient({
+    const client = new AttachmentsClient({
       token,
       ...(environment === undefined ? {} : { environment }),
       ...(baseUrl === undefined ? {} : { baseUrl }),
-      fetch: context.fetch,
+      fetch: transport.fetch ?? context.fetch,
       retries,
       retryDelayMs: context.retryDelayMs,
+      ...(transport.maxRetryDelayMs === undefined
+        ? {}
+        : { maxRetryDelayMs: transport.maxRetryDelayMs }),
     });
+    context.apiBaseUrl = client.baseUrl;
+    return client;
   } catch (error) {
     if (!(error instanceof TypeError || error instanceof RangeError)) throw error;
     // The client names its options; the user knows them as a flag and a variable.

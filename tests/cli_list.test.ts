@@ -297,7 +297,7 @@ Deno.test("an API error exits 1 with its status, code, message and request id, n
     assert.equal(denied.stdout, "");
     assert.match(
       denied.stderr,
-      /^error: the Toloka API answered 401 AUTHENTICATION_ERROR: .+ \(request id [^)]+\)\n$/,
+      /^error: the server at 127\.0\.0\.1:\d+ answered 401 AUTHENTICATION_ERROR: .+ \(request id [^)]+\)\n$/,
     );
     assert.ok(!denied.stderr.includes("wrong-secret-token"));
 
@@ -305,7 +305,10 @@ Deno.test("an API error exits 1 with its status, code, message and request id, n
     try {
       const failed = await run(["list", "--pool-id", "2", "--base-url", baseUrl, "--retries", "1"]);
       assert.equal(failed.code, 1);
-      assert.match(failed.stderr, /^error: the Toloka API answered 500 INTERNAL_ERROR: .+\n$/);
+      assert.match(
+        failed.stderr,
+        /^error: the server at 127\.0\.0\.1:\d+ answered 500 INTERNAL_ERROR: .+\n$/,
+      );
     } finally {
       emulator.setFaults(undefined);
     }

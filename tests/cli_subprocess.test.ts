@@ -45,7 +45,10 @@ Deno.test("deno run -A cli/mod.ts: list writes NDJSON, bad flags exit 2 with one
     TOLOKA_TOKEN: "nope",
   }).output();
   assert.equal(denied.code, 1);
-  assert.match(decode(denied.stderr), /^error: the Toloka API answered 401 AUTHENTICATION_ERROR/);
+  assert.match(
+    decode(denied.stderr),
+    /^error: the server at 127\.0\.0\.1:\d+ answered 401 AUTHENTICATION_ERROR/,
+  );
 });
 
 Deno.test("SIGINT stops a download cleanly (exit 130, no partial file); the next run completes it", async () => {
