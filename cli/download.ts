@@ -62,6 +62,7 @@ import {
 import {
   clientFrom,
   CONNECTION_FLAGS,
+  emptyAnswerNote,
   filterFrom,
   maxFrom,
   orderFrom,
@@ -197,6 +198,30 @@ function isRetryable(error: unknown): boolean {
   return !(error instanceof TolokaApiError && FINAL_STATUSES.has(error.status));
 }
 
+/** Whether anything is at `path`. */
+function exists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Removes `folder` if it holds nothing, or only an empty manifest; never anything else. */
+function removeIfEmpty(folder: string): void {
+  try {
+    const names = [...Deno.readDirSync(folder)].map((entry) => entry.name);
+    if (names.some((name) => name !== MANIFEST_NAME)) return;
+    if (names.length > 0) {
+      const manifest = join(folder, MANIFEST_NAME);
+      if (Deno.lstatSync(manifest).size !== 0) return;
+      Deno.removeSync(manifest);
+    }
+    Deno.removeSync(folder);
+  } catch { /* leave it: the summary says what happened */ }
+}
+
 /** Bytes read at a time when a present file is checked. */
 const READ_CHUNK = 256 * 1024;
 
@@ -243,6 +268,7 @@ interface Failure {
 export async function runDownload(context: Context, plan: DownloadPlan): Promise<number> {
   const { client, folder } = plan;
   const err = context.stderr;
+  const folderExisted = exists(folder);
   if (!plan.dryRun) await Deno.mkdir(folder, { recursive: true }).catch(local(folder, "create"));
   const manifest = await loadManifest(folder);
   const entries = manifest.entries;
@@ -467,7 +493,13 @@ export async function runDownload(context: Context, plan: DownloadPlan): Promise
   writer?.close();
   if (rewrite && !plan.dryRun) await rewriteManifest(folder, entries.values());
 
+  // A folder this run created and left with nothing in it goes again.
+  if (!folderExisted && !plan.dryRun && entries.size === 0) removeIfEmpty(folder);
+
   const seconds = progress.elapsed() / 1000;
+  if (listingError === undefined && counts.listed === 0 && !context.signal.aborted) {
+    await err.write(`${emptyAnswerNote(plan.filter, client.baseUrl)}\n`);
+  }
   if (listingError !== undefined && counts.listed === 0) {
     // Nothing happened: the error alone says it all.
   } else if (plan.dryRun) {

@@ -80,7 +80,12 @@ export function parseFlags(args: readonly string[], spec: FlagSpec, command: str
     const name = arg.slice(2, equals === -1 ? undefined : equals);
     const kind = Object.hasOwn(spec, name) ? spec[name] : undefined;
     if (kind === undefined) {
-      throw new UsageError(`unknown flag ${quote(`--${name}`)} for ${command} (see --help)`);
+      const near = suggestFlag(name, spec);
+      throw new UsageError(
+        `unknown flag ${quote(`--${name}`)} for ${command}${
+          near === undefined ? "" : `: did you mean --${near}?`
+        } (see --help)`,
+      );
     }
     if (flags.has(name)) throw new UsageError(`--${name} is given twice`);
     if (kind === "boolean") {
@@ -182,4 +187,57 @@ export function noMorePositionals(
   if (extra !== undefined) {
     throw new UsageError(`unexpected argument ${quote(extra)} for ${command} (see --help)`);
   }
+}
+
+/** Flags people reach for from other tools, and the flag of ours that does that. */
+const FLAG_ALIASES: Readonly<Record<string, readonly string[]>> = {
+  max: ["limit", "count", "first", "head", "max-items", "n"],
+  out: ["output", "dir", "directory", "dest", "destination", "output-dir", "folder", "o"],
+  concurrency: ["parallel", "jobs", "j", "threads", "workers"],
+  order: ["sort", "sort-by", "order-by"],
+  "pool-id": ["pool", "pool_id", "pools"],
+  "assignment-id": ["assignment", "assignment_id"],
+  format: ["output-format", "fmt"],
+  "base-url": ["url", "base_url", "endpoint", "api-url", "host"],
+};
+
+/**
+ * The flag of `spec` a mistyped or borrowed flag name most likely meant: a known alias (`limit`
+ * for `max`), else the closest name within two edits; undefined when nothing is close.
+ *
+ * @param name The unknown flag's name, without `--`.
+ * @param spec The command's flags.
+ */
+export function suggestFlag(name: string, spec: FlagSpec): string | undefined {
+  const lower = name.toLowerCase();
+  for (const [flag, aliases] of Object.entries(FLAG_ALIASES)) {
+    if (Object.hasOwn(spec, flag) && aliases.includes(lower)) return flag;
+  }
+  let best: string | undefined;
+  let bestDistance = Math.min(2, Math.floor(lower.length / 3) + 1);
+  for (const flag of Object.keys(spec)) {
+    const distance = editDistance(lower.replaceAll("_", "-"), flag);
+    if (distance <= bestDistance && (best === undefined || distance < bestDistance)) {
+      best = flag;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+/** Levenshtein distance. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(
+        (previous[j] as number) + 1,
+        (current[j - 1] as number) + 1,
+        (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    previous = current;
+  }
+  return previous[b.length] as number;
 }

@@ -30,8 +30,9 @@ const CONNECTION = `Connection:
 
 /** `--help` without a command. */
 export const MAIN_HELP =
-  `toloka-attachments: list and download the files Tolokers uploaded, and manage the
-API keys of the edge Worker.
+  `The command line of @toloka-edge/attachments: list and download the files Tolokers
+uploaded, and manage the API keys of the edge Worker. It installs nothing: run it with
+deno as below.
 
 Usage:
   ${RUN} <command> [flags]
@@ -43,7 +44,7 @@ Commands:
   keys        create, list and revoke API keys of the edge Worker
 
 Global flags:
-  --help, -h  help for any command (toloka-attachments list --help)
+  --help, -h  help for any command: list --help, download --help, keys --help
   --version   print the version
 
 Examples:

@@ -13,6 +13,7 @@ import { encoderFor, LIST_FORMATS } from "./format.ts";
 import {
   clientFrom,
   CONNECTION_FLAGS,
+  emptyAnswerNote,
   filterFrom,
   maxFrom,
   orderFrom,
@@ -58,5 +59,6 @@ export async function listCommand(context: Context, args: readonly string[]): Pr
     if (count >= max) break;
   }
   await out.write(encoder.tail());
+  if (count === 0) await context.stderr.write(`${emptyAnswerNote(filter, client.baseUrl)}\n`);
   return EXIT.ok;
 }

@@ -95,7 +95,7 @@ async function dispatch(context: Context, args: readonly string[]): Promise<numb
     await context.stdout.write(MAIN_HELP);
     return EXIT.ok;
   }
-  const { flags } = parseFlags(leading, LEADING_FLAGS, "toloka-attachments");
+  const { flags } = parseFlags(leading, LEADING_FLAGS, "the command line");
   if (name === undefined || name === "--") {
     throw new UsageError("a command is needed: list, download or keys (see --help)");
   }

@@ -149,3 +149,27 @@ export function clientFrom(
     );
   }
 }
+
+/**
+ * The note for an empty answer, naming what was asked for; against a server on this machine, a
+ * hint of which pools `deno task start`'s emulator holds.
+ *
+ * @param filter The filter sent.
+ * @param baseUrl The API root asked.
+ * @returns One line, without a newline.
+ */
+export function emptyAnswerNote(filter: AttachmentFilter, baseUrl: string): string {
+  const asked = Object.entries(FILTER_FLAGS)
+    .filter(([, field]) => filter[field] !== undefined)
+    .map(([flag, field]) => `--${flag} ${quote(String(filter[field]))}`)
+    .join(" ");
+  let host = "";
+  try {
+    host = new URL(baseUrl).hostname;
+  } catch { /* checked when the client was built */ }
+  const local = host === "127.0.0.1" || host === "localhost" || host === "[::1]";
+  return `no attachments match ${asked}` +
+    (local
+      ? ": the emulator of `deno task start` holds pools 1 to 7, and its demo key sees pools 1, 2 and 3"
+      : ": check the pool or assignment id, and that TOLOKA_TOKEN's account can see it");
+}

@@ -32,7 +32,7 @@ Deno.test("csvCell() neutralises a leading =, +, -, @, tab or CR with a '", () =
   assert.equal(csvCell("+SUM(1)"), "'+SUM(1)");
   assert.equal(csvCell("-2+3"), "'-2+3");
   assert.equal(csvCell("@cmd"), "'@cmd");
-  assert.equal(csvCell("\tname"), "\"'\tname\"");
+  assert.equal(csvCell("\tname"), '"\'\tname"');
   assert.equal(csvCell('=HYPERLINK("http://x","y")'), '"\'=HYPERLINK(""http://x"",""y"")"');
   assert.equal(csvCell("\rx"), '"\'\rx"');
   assert.equal(csvCell("-"), "'-");
