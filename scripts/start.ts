@@ -154,7 +154,7 @@ out(`  curl -s -H 'Authorization: OAuth ${key}' '${edge}/api/v1/attachments.csv?
 out(
   `  curl -s -H 'Authorization: OAuth ${key}' '${edge}/api/v1/attachments?pool_id=4'   # 403: out of scope`,
 );
-out(`  deno task cli list --base-url ${edge} --pool-id 1 --max 5   # with TOLOKA_TOKEN=<the key>`);
+out(`  TOLOKA_TOKEN=${key} deno task cli list --base-url ${edge}/api/v1 --pool-id 1 --max 5`);
 out();
 if (response.ok) {
   out(`Sample listing through the Worker (has_more: ${page.has_more}):`);
