@@ -45,7 +45,12 @@ export function tieHeavy(count: number, seed = 7, pool = "1"): WireAttachment[] 
         id,
         attachment_type: "ASSIGNMENT_ATTACHMENT",
         name: `file-${items.length}.txt`,
-        details: { user_id: "u1", assignment_id: `a${items.length % 50}`, pool_id: pool },
+        details: {
+          user_id: "u1",
+          // An assignment belongs to one pool: ten of them per pool.
+          assignment_id: `p${pool}-a${items.length % 10}`,
+          pool_id: pool,
+        },
         created,
         media_type: "text/plain",
       });

@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { AttachmentsClient, ORDERS } from "../mod.ts";
+import { AttachmentsClient, type Order, ORDERS } from "../mod.ts";
 import { signCursor } from "../worker/export_cursor.ts";
 import { parseCsv } from "./csv_parse.ts";
 import {
@@ -89,7 +89,12 @@ async function follow(
   return followed;
 }
 
-function chains(budget: number, faults: boolean): void {
+/**
+ * One suite of chains at `budget`; with `faultRate`, upstream faults of every retryable kind are
+ * injected (the fault suites split the four orders between them, to keep the file quick).
+ */
+function chains(budget: number, faultRate = 0, orders: readonly Order[] = ORDERS): void {
+  const faults = faultRate > 0;
   const name = `Worker: exports continue at SUBREQUEST_BUDGET=${budget}${
     faults ? ", with faults" : ""
   }`;
@@ -99,15 +104,16 @@ function chains(budget: number, faults: boolean): void {
     async (t, edge) => {
       const { key } = await edge.issue({ pools: ["1"] });
       const direct = new AttachmentsClient({ token: UPSTREAM_TOKEN, fetch: edge.emulator.fetch });
+      let interrupted = 0;
       if (faults) {
         edge.emulator.setFaults({
-          rate: 0.15,
+          rate: faultRate,
           kinds: ["429", "500", "502", "503", "reset", "truncated"],
           retryAfterSeconds: 0,
           seed: budget,
         });
       }
-      for (const order of ORDERS) {
+      for (const order of orders) {
         await t.step(
           `order ${order}: following next yields the core client's iteration exactly once`,
           async () => {
@@ -118,7 +124,7 @@ function chains(budget: number, faults: boolean): void {
             }
             if (faults) {
               edge.emulator.setFaults({
-                rate: 0.15,
+                rate: faultRate,
                 kinds: ["429", "500", "502", "503", "reset", "truncated"],
                 retryAfterSeconds: 0,
                 seed: budget + order.length,
@@ -142,11 +148,17 @@ function chains(budget: number, faults: boolean): void {
                 `${format}: ${followed.responses} responses`,
               );
               if (!faults) assert.equal(followed.errors + followed.refused, 0);
+              interrupted += followed.errors + followed.refused;
             }
           },
         );
       }
-      if (faults) return;
+      if (faults) {
+        await t.step("the faults did break chains, which resumed from their next", () => {
+          assert.ok(interrupted > 0, `${interrupted} responses ended in an error`);
+        });
+        return;
+      }
 
       await t.step("a response that holds everything has no continuation record", async () => {
         // Pool 2: 300 items, three pages by id, the last with has_more false: three requests.
@@ -159,6 +171,27 @@ function chains(budget: number, faults: boolean): void {
           expectedOrder(ITEMS.filter((i) => i.details.pool_id === "2"), "id"),
         );
       });
+
+      await t.step(
+        "an assignment's export, its scope probe drawn from each budget, follows to the end",
+        async () => {
+          const assignment = "p1-a3";
+          const expected = expectedOrder(
+            ITEMS.filter((i) => i.details.assignment_id === assignment),
+            "created",
+          );
+          assert.ok(expected.length > 300);
+          for (const format of ["ndjson", "csv"] as const) {
+            const followed = await follow(
+              edge,
+              `/api/v1/attachments.${format}?assignment_id=${assignment}&sort=created`,
+              key,
+              format,
+            );
+            assert.deepEqual(followed.ids, expected, format);
+          }
+        },
+      );
 
       await t.step("the log line counts what the upstream saw, and says it continued", async () => {
         const answer = await edge.request("/api/v1/attachments.ndjson?pool_id=1&sort=created", {
@@ -177,9 +210,11 @@ function chains(budget: number, faults: boolean): void {
   );
 }
 
-chains(3, false);
-chains(45, false);
-chains(3, true);
+chains(3);
+chains(45);
+// At 45 a page fails only after three faults in a row: a higher rate makes some chains break.
+chains(3, 0.15, ["id", "-created"]);
+chains(45, 0.3, ["-id", "created"]);
 
 edgeSuite(
   "Worker: bad export cursors",
