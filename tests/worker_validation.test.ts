@@ -115,6 +115,15 @@ edgeSuite("Worker: validation", { emulator: { pools: [40, 10] } }, async (t, edg
       "VALIDATION_ERROR",
     );
     assert.match(body.payload!.limit!.message, /limit.*1 to 100.*101/);
+    const abc = assertError(
+      await edge.request(`${LIST}?pool_id=1&limit=abc`, { key }),
+      400,
+      "VALIDATION_ERROR",
+    );
+    assert.equal(
+      abc.payload!.limit!.message,
+      'Option "limit" must be an integer from 1 to 100: current value is "abc"',
+    );
   });
 
   await t.step("a huge unknown parameter name is cut in the payload", async () => {

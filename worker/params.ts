@@ -54,10 +54,15 @@ export function parseListQuery(params: URLSearchParams): ListQuery {
   const limit = values.get("limit");
   if (limit !== undefined) {
     check(issues, "limit", () => {
-      options.limit = validatePageSize(
-        "limit",
-        /^\d{1,4}$/.test(limit) ? Number(limit) : Number.NaN,
-      );
+      if (!/^\d{1,4}$/.test(limit)) {
+        // Quoted as sent: "abc", not the NaN it would become.
+        throw new RangeError(
+          `Option "limit" must be an integer from 1 to 100: current value is ${
+            JSON.stringify(limit.length > 40 ? `${limit.slice(0, 40)}…` : limit)
+          }`,
+        );
+      }
+      options.limit = validatePageSize("limit", Number(limit));
     });
   }
   finish(filter, issues);
