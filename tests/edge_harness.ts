@@ -15,6 +15,7 @@ import { issueKey, type KeyRecord } from "../worker/keys.ts";
 import { buildWorker } from "../scripts/build_worker.ts";
 import { randomSealingKey } from "./keys_fixtures.ts";
 import { resetResponse } from "../src/testing/reply.ts";
+import { releaseWithBody } from "../src/budget.ts";
 
 export { randomSealingKey };
 
@@ -357,31 +358,6 @@ function countingProxy(
       close();
       return resetResponse();
     }
-    if (response.body === null) {
-      close();
-      return response;
-    }
-    const reader = response.body.getReader();
-    const body = new ReadableStream<Uint8Array>({
-      async pull(controller): Promise<void> {
-        try {
-          const { done, value } = await reader.read();
-          if (done) {
-            close();
-            controller.close();
-          } else {
-            controller.enqueue(value);
-          }
-        } catch (error) {
-          close();
-          controller.error(error);
-        }
-      },
-      cancel(reason): Promise<void> {
-        close();
-        return reader.cancel(reason);
-      },
-    });
-    return new Response(body, { status: response.status, headers: response.headers });
+    return releaseWithBody(response, close);
   });
 }
