@@ -124,11 +124,35 @@ Deno.test("KeyCache keeps at most maxEntries, dropping the oldest", async () => 
   assert.equal(kv.reads, 4, "the oldest was dropped");
 });
 
-Deno.test("KeyCache.lookup() treats an expiry that does not parse as expired (fails closed)", async () => {
-  const { kv, issued, lookup } = await setUp();
+Deno.test("KeyCache.lookup() refuses a record whose pools, expiry, name or creation time changed after sealing", async () => {
+  const changes: [string, Partial<KeyRecord>][] = [
+    ["pools null", { pools: null }],
+    ["another pool", { pools: ["7", "8"] }],
+    ["no expiry", { expires_at: null }],
+    ["a later expiry", { expires_at: "2099-01-01T00:00:00.000Z" }],
+    ["an expiry that does not parse", { expires_at: "next tuesday" }],
+    ["another name", { name: "admin" }],
+    ["another created_at", { created_at: "2020-01-01T00:00:00.000Z" }],
+  ];
+  for (const [what, change] of changes) {
+    const fresh = await setUp({ expiresAt: new Date("2026-03-02T00:00:00Z") });
+    const [freshKey] = [...fresh.kv.values.keys()];
+    const record = JSON.parse(fresh.kv.values.get(freshKey!)!.value) as KeyRecord;
+    assert.equal((await fresh.lookup()).status, "valid", what);
+    await fresh.kv.put(freshKey!, JSON.stringify({ ...record, ...change }));
+    fresh.clock.now += TTL;
+    const result = await fresh.lookup();
+    assert.equal(result.status, "unsealable", what);
+    assert.ok(!JSON.stringify(result).includes(TOKEN));
+  }
+});
+
+Deno.test("KeyCache.lookup() refuses a v1 record as outdated, without opening it", async () => {
+  const { kv, lookup } = await setUp();
   const [kvKey] = [...kv.values.keys()];
   const stored = JSON.parse(kv.values.get(kvKey!)!.value) as KeyRecord;
-  await kv.put(kvKey!, JSON.stringify({ ...stored, expires_at: "next tuesday" }));
-  assert.equal((await lookup()).status, "expired");
-  assert.equal(issued.record.expires_at, null);
+  await kv.put(kvKey!, JSON.stringify({ ...stored, v: 1 }));
+  const result = await lookup();
+  assert.equal(result.status, "outdated");
+  assert.ok(!JSON.stringify(result).includes(TOKEN));
 });

@@ -6,10 +6,12 @@ import {
   importSealingKey,
   isKeyShaped,
   issueKey,
+  type KeyRecord,
   kvKeyFor,
   openToken,
   parseKeyRecord,
   revokeKey,
+  type SealedFields,
   sealToken,
 } from "../worker/keys.ts";
 import { MemoryKv, randomSealingKey } from "./keys_fixtures.ts";
@@ -63,48 +65,102 @@ Deno.test("kvKeyFor() is key: and the 64 hex digits of the raw key's SHA-256", a
   );
 });
 
+/** The fields of a v2 record sealed in these tests. */
+const FIELDS: SealedFields = {
+  v: 2,
+  name: "reports",
+  pools: ["1", "2"],
+  expires_at: "2027-01-01T00:00:00.000Z",
+  created_at: "2026-01-01T00:00:00.000Z",
+};
+
+async function sealedRecord(
+  key: CryptoKey,
+  kvKey: string,
+  fields: SealedFields = FIELDS,
+): Promise<KeyRecord> {
+  return { ...fields, upstream_token: await sealToken(key, TOKEN, kvKey, fields) };
+}
+
 Deno.test("sealToken() and openToken() round-trip the token", async () => {
   const key = await importSealingKey(sealingKey);
-  const sealed = await sealToken(key, TOKEN, "key:1");
-  assert.match(sealed, /^v1\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]+$/);
-  assert.ok(!sealed.includes(TOKEN));
-  assert.equal(await openToken(key, sealed, "key:1"), TOKEN);
+  const record = await sealedRecord(key, "key:1");
+  assert.match(record.upstream_token, /^v2\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]+$/);
+  assert.ok(!record.upstream_token.includes(TOKEN));
+  assert.equal(await openToken(key, record, "key:1"), TOKEN);
 });
 
 Deno.test("sealToken() uses a fresh IV each time: two seals of one token differ", async () => {
   const key = await importSealingKey(sealingKey);
-  const first = await sealToken(key, TOKEN, "key:1");
-  const second = await sealToken(key, TOKEN, "key:1");
-  assert.notEqual(first, second);
-  assert.notEqual(first.split(".")[1], second.split(".")[1]);
+  const first = await sealedRecord(key, "key:1");
+  const second = await sealedRecord(key, "key:1");
+  assert.notEqual(first.upstream_token, second.upstream_token);
+  assert.notEqual(first.upstream_token.split(".")[1], second.upstream_token.split(".")[1]);
   assert.equal(await openToken(key, second, "key:1"), TOKEN);
 });
 
 Deno.test("openToken() fails under another sealing key or for another record", async () => {
   const key = await importSealingKey(sealingKey);
   const other = await importSealingKey(randomSealingKey());
-  const sealed = await sealToken(key, TOKEN, "key:1");
-  assert.equal(await openToken(other, sealed, "key:1"), null);
-  assert.equal(await openToken(key, sealed, "key:2"), null);
+  const record = await sealedRecord(key, "key:1");
+  assert.equal(await openToken(other, record, "key:1"), null);
+  assert.equal(await openToken(key, record, "key:2"), null);
+});
+
+Deno.test("openToken() fails for a v2 record whose name, pools, expiry, creation or version changed", async () => {
+  const key = await importSealingKey(sealingKey);
+  const record = await sealedRecord(key, "key:1");
+  const changed: [string, KeyRecord][] = [
+    ["pools widened to null", { ...record, pools: null }],
+    ["a pool added", { ...record, pools: ["1", "2", "3"] }],
+    ["a pool swapped", { ...record, pools: ["1", "4"] }],
+    ["pools reordered", { ...record, pools: ["2", "1"] }],
+    ["expiry removed", { ...record, expires_at: null }],
+    ["expiry extended", { ...record, expires_at: "2099-01-01T00:00:00.000Z" }],
+    ["name changed", { ...record, name: "admin" }],
+    ["created_at changed", { ...record, created_at: "2025-01-01T00:00:00.000Z" }],
+    ["downgraded to v1", { ...record, v: 1 }],
+  ];
+  for (const [what, tampered] of changed) {
+    assert.equal(await openToken(key, tampered, "key:1"), null, what);
+  }
+  // A pool id with a comma cannot pose as two pools: the binding is a JSON array.
+  const commas = await sealedRecord(key, "key:1", { ...FIELDS, pools: ["1,2"] });
+  assert.equal(await openToken(key, { ...commas, pools: ["1", "2"] }, "key:1"), null);
+});
+
+Deno.test("openToken() opens a v1 record bound to its KV key only, and never a v2 seal as v1", async () => {
+  const key = await importSealingKey(sealingKey);
+  const v1Fields: SealedFields = { ...FIELDS, v: 1 };
+  const v1 = await sealedRecord(key, "key:1", v1Fields);
+  assert.match(v1.upstream_token, /^v1\./);
+  assert.equal(await openToken(key, v1, "key:1"), TOKEN);
+  // That is the weakness v2 closes: a v1 record's scope can be changed and the seal still opens.
+  assert.equal(await openToken(key, { ...v1, pools: null, expires_at: null }, "key:1"), TOKEN);
+  assert.equal(await openToken(key, v1, "key:2"), null);
+  const v2 = await sealedRecord(key, "key:1");
+  const relabelled = v2.upstream_token.replace(/^v2\./, "v1.");
+  assert.equal(await openToken(key, { ...v2, v: 1, upstream_token: relabelled }, "key:1"), null);
 });
 
 Deno.test("openToken() refuses a tampered or malformed seal", async () => {
   const key = await importSealingKey(sealingKey);
-  const sealed = await sealToken(key, TOKEN, "key:1");
-  const [version, iv, data] = sealed.split(".") as [string, string, string];
+  const record = await sealedRecord(key, "key:1");
+  const [version, iv, data] = record.upstream_token.split(".") as [string, string, string];
   const flipped = (data[0] === "A" ? "B" : "A") + data.slice(1);
   for (
     const bad of [
       `${version}.${iv}.${flipped}`,
-      `v2.${iv}.${data}`,
+      `v1.${iv}.${data}`,
+      `v3.${iv}.${data}`,
       `${version}.${iv}`,
-      `${sealed}.x`,
+      `${record.upstream_token}.x`,
       `${version}.${iv}.${data}!`,
       "",
       TOKEN,
     ]
   ) {
-    assert.equal(await openToken(key, bad, "key:1"), null, bad);
+    assert.equal(await openToken(key, { ...record, upstream_token: bad }, "key:1"), null, bad);
   }
 });
 
@@ -139,7 +195,7 @@ Deno.test("issueKey() stores the record under the key's hash, the token only sea
     "upstream_token",
     "created_at",
   ]);
-  assert.equal(record.v, 1);
+  assert.equal(record.v, 2);
   assert.equal(record.name, "reports");
   assert.deepEqual(record.pools, ["1", "2"]);
   assert.equal(record.expires_at, null);
@@ -147,7 +203,7 @@ Deno.test("issueKey() stores the record under the key's hash, the token only sea
   assert.ok(!stored.value.includes(TOKEN), "KV never holds the token in clear");
   assert.ok(!stored.value.includes(key), "KV never holds the raw key");
   assert.equal(
-    await openToken(await importSealingKey(sealingKey), record.upstream_token, kvKey),
+    await openToken(await importSealingKey(sealingKey), record, kvKey),
     TOKEN,
   );
   assert.deepEqual(parseKeyRecord(JSON.parse(stored.value)), record);
@@ -252,12 +308,14 @@ Deno.test("parseKeyRecord() accepts the record's shape only", () => {
     created_at: "2026-01-01T00:00:00.000Z",
   };
   assert.deepEqual(parseKeyRecord(good), good);
+  assert.deepEqual(parseKeyRecord({ ...good, v: 2 }), { ...good, v: 2 });
   assert.deepEqual(parseKeyRecord({ ...good, pools: ["1"] }), { ...good, pools: ["1"] });
   for (
     const bad of [
       null,
       "x",
-      { ...good, v: 2 },
+      { ...good, v: 3 },
+      { ...good, v: "2" },
       { ...good, pools: [1] },
       { ...good, pools: "1" },
       { ...good, name: 1 },

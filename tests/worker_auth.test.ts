@@ -102,20 +102,23 @@ edgeSuite(
     });
 
     await t.step(
-      "a key whose token does not open is 500 INTERNAL_ERROR with a generic message",
+      "a key whose token does not open is 401 AUTHENTICATION_ERROR, the reason in the log only",
       async () => {
-        // Sealed under another TOKEN_SEALING_KEY: the Worker cannot open it, which is its own fault.
+        // Sealed under another TOKEN_SEALING_KEY: to the Worker, as unusable as a changed record.
         const { key } = await edge.issue({ sealingKey: randomSealingKey(), name: "foreign seal" });
         edge.emulator.clearRequests();
         const answer = await edge.request(LIST, { key });
-        const body = assertError(answer, 500, "INTERNAL_ERROR");
-        assert.equal(body.message, "Internal error");
+        const body = assertError(answer, 401, "AUTHENTICATION_ERROR");
+        assert.equal(
+          body.message,
+          "This API key's record failed its integrity check; ask for a new key",
+        );
         assert.equal(body.payload, null);
-        assert.doesNotMatch(answer.text, /seal|TOKEN_SEALING_KEY|open/i);
+        assert.doesNotMatch(answer.text, /TOKEN_SEALING_KEY/);
         assert.deepEqual(edge.emulator.requests, []);
         // The reason stays in the log, for the operator.
         const line = await edge.logLine(body.request_id);
-        assert.equal(line.status, 500);
+        assert.equal(line.status, 401);
         assert.match(String(line.failure), /does not open under TOKEN_SEALING_KEY/);
       },
     );
@@ -136,7 +139,7 @@ edgeSuite(
           [LIST, {}, 401],
           ["/api/v1/attachments?pool_id=1&limit=0", { key }, 400],
           ["/api/v1/attachments/no-such-id", { key }, 404],
-          [LIST, { key: foreign.key }, 500],
+          [LIST, { key: foreign.key }, 401],
         ];
         const ids = new Set<string>();
         for (const [path, init, status] of cases) {

@@ -42,7 +42,9 @@ export function keyLookupReads(): number {
  * Reads `Authorization: OAuth|ApiKey|Bearer <key>` and resolves the key.
  *
  * @throws {EdgeError} 401 AUTHENTICATION_ERROR for a missing header, another scheme, an unknown,
- * revoked or expired key; 500 when the Worker has no sealing key or the record does not open.
+ * revoked or expired key, a record that does not open (changed after it was sealed, or sealed
+ * under another sealing key: fails closed) and a v1 record (until `keys migrate` reseals it);
+ * 500 when the Worker has no sealing key.
  */
 export async function authenticate(request: Request, env: Env): Promise<Caller> {
   const header = request.headers.get("Authorization");
@@ -58,7 +60,18 @@ export async function authenticate(request: Request, env: Env): Promise<Caller> 
   if (lookup.status === "unknown") throw unauthenticated("Unknown or revoked API key");
   if (lookup.status === "expired") throw unauthenticated("This API key has expired");
   if (lookup.status === "unsealable") {
-    throw new Error("The key's upstream token does not open under TOKEN_SEALING_KEY");
+    // Indistinguishable here: a record changed after it was sealed (a widened scope, say), or one
+    // sealed under another TOKEN_SEALING_KEY. Either way the key is not usable as it stands.
+    throw unauthenticated("This API key's record failed its integrity check; ask for a new key", {
+      reason:
+        "key record does not open under TOKEN_SEALING_KEY (changed after sealing, or sealed under another key)",
+    });
+  }
+  if (lookup.status === "outdated") {
+    throw unauthenticated(
+      "This API key's record is of an old format (v1) that this Worker refuses until its operator migrates it (keys migrate)",
+      { reason: "key record v1: run keys migrate" },
+    );
   }
   const { record } = lookup;
   return {
@@ -70,6 +83,6 @@ export async function authenticate(request: Request, env: Env): Promise<Caller> 
   };
 }
 
-function unauthenticated(message: string): EdgeError {
-  return new EdgeError(401, "AUTHENTICATION_ERROR", message);
+function unauthenticated(message: string, options: { reason?: string } = {}): EdgeError {
+  return new EdgeError(401, "AUTHENTICATION_ERROR", message, options);
 }

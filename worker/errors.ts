@@ -22,18 +22,21 @@ export class EdgeError extends Error {
   readonly code: string;
   readonly payload: FieldIssues | null;
   readonly headers: Record<string, string>;
+  /** What the log line says instead of the code (for the operator; never sent to the caller). */
+  readonly reason: string | undefined;
 
   constructor(
     status: number,
     code: string,
     message: string,
-    options: { payload?: FieldIssues; headers?: Record<string, string> } = {},
+    options: { payload?: FieldIssues; headers?: Record<string, string>; reason?: string } = {},
   ) {
     super(message);
     this.status = status;
     this.code = code;
     this.payload = options.payload ?? null;
     this.headers = options.headers ?? {};
+    this.reason = options.reason;
   }
 }
 
@@ -58,7 +61,7 @@ export function errorResponse(error: EdgeError, requestId: string): Response {
  * meaning; an unexpected exception is a generic 500: its message stays in the log.
  */
 export function toEdgeError(error: unknown): { error: EdgeError; reason: string } {
-  if (error instanceof EdgeError) return { error, reason: error.code };
+  if (error instanceof EdgeError) return { error, reason: error.reason ?? error.code };
   if (error instanceof TolokaApiError) {
     const reason = `upstream ${error.status} ${error.code}`;
     if (error.status === 404) {
@@ -69,7 +72,7 @@ export function toEdgeError(error: unknown): { error: EdgeError; reason: string 
         error: new EdgeError(
           502,
           "REMOTE_SERVICE_UNAVAILABLE",
-          "The upstream API rejected this key's Toloka token",
+          "The upstream Toloka API rejected the Toloka token sealed in this API key (it answered 401); the key must be issued again with a token that this Worker's upstream accepts",
         ),
         reason,
       };

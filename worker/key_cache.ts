@@ -10,6 +10,7 @@
 
 import type { KvNamespace } from "./kv.ts";
 import {
+  CURRENT_RECORD_VERSION,
   importSealingKey,
   isKeyShaped,
   type KeyRecord,
@@ -23,8 +24,13 @@ export type KeyLookup =
   | { status: "valid"; record: KeyRecord; upstreamToken: string; kvKey: string }
   | { status: "unknown" }
   | { status: "expired"; record: KeyRecord }
-  /** The record exists but its token does not open under this Worker's sealing key. */
-  | { status: "unsealable"; record: KeyRecord };
+  /**
+   * The record exists but its token does not open: the record was changed after it was sealed
+   * (its scope or expiry widened by hand, say), or it was sealed under another sealing key.
+   */
+  | { status: "unsealable"; record: KeyRecord }
+  /** A record of an older format (v1, whose seal does not cover its scope): refused until migrated. */
+  | { status: "outdated"; record: KeyRecord };
 
 interface Entry {
   until: number;
@@ -74,11 +80,13 @@ export class KeyCache {
     }
     const { record, upstreamToken } = entry;
     if (record === null) return { status: "unknown" };
-    // An expiry that does not parse (a record edited by hand) fails closed: expired.
+    if (record.v !== CURRENT_RECORD_VERSION) return { status: "outdated", record };
+    // The seal first: until it opens, no field of the record can be trusted, its expiry included.
+    if (upstreamToken === null) return { status: "unsealable", record };
+    // An expiry that does not parse fails closed: expired.
     if (record.expires_at !== null && !(Date.parse(record.expires_at) > now)) {
       return { status: "expired", record };
     }
-    if (upstreamToken === null) return { status: "unsealable", record };
     return { status: "valid", record, upstreamToken, kvKey };
   }
 
@@ -86,9 +94,10 @@ export class KeyCache {
     this.kvReads++;
     // KV's own edge cache (cacheTtl) keeps the read cheap across isolates of one location.
     const record = parseKeyRecord(await kv.get(kvKey, { type: "json", cacheTtl: 60 }));
-    const upstreamToken = record === null
+    // A v1 record is refused whatever its seal says, so it is not opened at all.
+    const upstreamToken = record === null || record.v !== CURRENT_RECORD_VERSION
       ? null
-      : await openToken(await importSealingKey(sealingKey), record.upstream_token, kvKey);
+      : await openToken(await importSealingKey(sealingKey), record, kvKey);
     return { until: now + this.#ttlMs, record, upstreamToken };
   }
 }
