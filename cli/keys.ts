@@ -1,15 +1,28 @@
 /**
- * `keys create|list|revoke`: API keys of the edge Worker, in the local KV that `deno task start`
- * uses (`--local`, through Miniflare) or in the deployed Worker's KV (`--remote`, through
- * wrangler). A new key is printed once, alone on stdout; nothing ever prints a stored secret:
- * `list` shows a short prefix of the key's hash as its id.
+ * `keys create|list|revoke|migrate`: API keys of the edge Worker, in the local KV that
+ * `deno task start` uses (`--local`, through Miniflare) or in the deployed Worker's KV
+ * (`--remote`, through wrangler). A new key is printed once, alone on stdout; nothing ever prints
+ * a stored secret: `list` shows a short prefix of the key's hash as its id. `migrate` reseals
+ * records of the old format (v1, whose seal does not cover the key's scope) as v2, after showing
+ * the operator each one's scope.
  *
  * @module
  */
 
 import { dirname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { isKeyShaped, issueKey, kvKeyFor, parseKeyRecord, revokeKey } from "../worker/keys.ts";
+import {
+  CURRENT_RECORD_VERSION,
+  importSealingKey,
+  isKeyShaped,
+  issueKey,
+  type KeyRecord,
+  kvKeyFor,
+  migrateKeyRecord,
+  openToken,
+  parseKeyRecord,
+  revokeKey,
+} from "../worker/keys.ts";
 import type { KvNamespace } from "../worker/kv.ts";
 import type { Context } from "./context.ts";
 import { displayText, displayWidth, padDisplay } from "./display.ts";
@@ -26,7 +39,7 @@ import {
   UsageError,
 } from "./flags.ts";
 import { parseExpiry, parsePools } from "./key_flags.ts";
-import { withLocalKv } from "./local_kv.ts";
+import { START_EMULATOR_TOKEN, withLocalKv } from "./local_kv.ts";
 import { WranglerKv } from "./wrangler_kv.ts";
 
 const WHERE_FLAGS: FlagSpec = {
@@ -38,14 +51,15 @@ const WHERE_FLAGS: FlagSpec = {
 };
 
 /** The flags of each `keys` subcommand. */
-export const KEYS_FLAGS: Readonly<Record<"create" | "list" | "revoke", FlagSpec>> = {
+export const KEYS_FLAGS: Readonly<Record<"create" | "list" | "revoke" | "migrate", FlagSpec>> = {
   create: { ...WHERE_FLAGS, name: "string", pools: "string", expires: "string" },
   list: { ...WHERE_FLAGS, format: "string" },
   revoke: WHERE_FLAGS,
+  migrate: { ...WHERE_FLAGS, yes: "boolean" },
 };
 
 /** The subcommands of `keys`. */
-export const KEYS_SUBCOMMANDS = ["create", "list", "revoke"] as const;
+export const KEYS_SUBCOMMANDS = ["create", "list", "revoke", "migrate"] as const;
 
 /** Hex digits of the KV key's hash shown as a key's id. */
 const ID_LENGTH = 12;
@@ -138,11 +152,15 @@ async function sealingKeyFor(context: Context, where: Where): Promise<string> {
 export async function keysCommand(context: Context, args: readonly string[]): Promise<number> {
   const [sub, ...rest] = args;
   if (sub === undefined || sub.startsWith("-")) {
-    throw new UsageError("keys needs a subcommand: create, list or revoke (see keys --help)");
+    throw new UsageError(
+      "keys needs a subcommand: create, list, revoke or migrate (see keys --help)",
+    );
   }
   if (!(KEYS_SUBCOMMANDS as readonly string[]).includes(sub)) {
     throw new UsageError(
-      `unknown keys subcommand ${quote(sub)}: use create, list or revoke (see keys --help)`,
+      `unknown keys subcommand ${
+        quote(sub)
+      }: use create, list, revoke or migrate (see keys --help)`,
     );
   }
   const command = sub as typeof KEYS_SUBCOMMANDS[number];
@@ -157,6 +175,8 @@ export async function keysCommand(context: Context, args: readonly string[]): Pr
     case "revoke":
       noMorePositionals(positionals, 1, "keys revoke");
       return await revoke(context, flags, positionals[0]);
+    case "migrate":
+      return await migrate(context, flags, positionals);
   }
 }
 
@@ -169,12 +189,22 @@ async function createKey(context: Context, flags: FlagValues): Promise<number> {
   const expiresText = stringFlag(flags, "expires");
   const now = context.now();
   const expiresAt = expiresText === undefined ? null : parseExpiry(expiresText, now);
-  const upstreamToken = context.env("TOLOKA_TOKEN")?.trim();
-  if (!upstreamToken) {
+  const fromEnv = context.env("TOLOKA_TOKEN")?.trim();
+  if (!fromEnv && where.remote) {
     throw new UsageError(
       "TOLOKA_TOKEN is not set: export the Toloka token the key will act with",
     );
   }
+  // The local Worker of `deno task start` talks to the emulator, which accepts its own token only.
+  const upstreamToken = fromEnv || START_EMULATOR_TOKEN;
+  const note = where.remote || upstreamToken === START_EMULATOR_TOKEN
+    ? ""
+    : fromEnv
+    ? `note: the key acts with TOLOKA_TOKEN; deno task start's emulator accepts only ${START_EMULATOR_TOKEN} (unset TOLOKA_TOKEN to use it)\n`
+    : "";
+  const defaulted = !where.remote && !fromEnv
+    ? `note: TOLOKA_TOKEN is not set: the key acts with ${START_EMULATOR_TOKEN}, the token of deno task start's emulator\n`
+    : "";
   const sealingKey = await sealingKeyFor(context, where);
   const issued = await withKv(context, where, async (kv) => {
     try {
@@ -194,7 +224,7 @@ async function createKey(context: Context, flags: FlagValues): Promise<number> {
   });
   const id = idOf(await kvKeyFor(issued.key));
   await context.stderr.write(
-    `Created key ${id} ${quote(issued.record.name)} for ${
+    `${note}${defaulted}Created key ${id} ${quote(issued.record.name)} for ${
       pools === null ? "every pool of the token" : `pools ${pools.join(", ")}`
     }, ${expiresAt === null ? "never expiring" : `expiring ${expiresAt.toISOString()}`}, in the ${
       where.remote ? "remote" : "local"
@@ -212,6 +242,8 @@ interface KeyRow {
   expires_at: string | null;
   created_at: string;
   expired: boolean;
+  /** The record's format: 1 is refused by the Worker until `keys migrate` reseals it. */
+  v: 1 | 2;
 }
 
 async function allKeyNames(kv: KvNamespace, prefix: string): Promise<string[]> {
@@ -242,6 +274,7 @@ async function listKeys(context: Context, flags: FlagValues): Promise<number> {
         expires_at: record.expires_at,
         created_at: record.created_at,
         expired: expires <= now,
+        v: record.v,
       });
     }
     return found;
@@ -249,6 +282,7 @@ async function listKeys(context: Context, flags: FlagValues): Promise<number> {
   rows.sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id));
   if (format === "json") {
     await context.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+    await noteOutdated(context, where, rows);
     return EXIT.ok;
   }
   const table = [
@@ -274,7 +308,26 @@ async function listKeys(context: Context, flags: FlagValues): Promise<number> {
   if (rows.length === 0) {
     await context.stderr.write(`no keys in the ${where.remote ? "remote" : "local"} KV\n`);
   }
+  await noteOutdated(context, where, rows);
   return EXIT.ok;
+}
+
+async function noteOutdated(
+  context: Context,
+  where: Where,
+  rows: readonly KeyRow[],
+): Promise<void> {
+  const outdated = rows.filter((row) => row.v !== CURRENT_RECORD_VERSION);
+  if (outdated.length === 0) return;
+  await context.stderr.write(
+    `note: ${outdated.length === 1 ? "key" : "keys"} ${outdated.map((row) => row.id).join(", ")} ${
+      outdated.length === 1 ? "has a v1 record" : "have v1 records"
+    }, which the Worker refuses: see keys migrate ${whereFlag(where)}\n`,
+  );
+}
+
+function whereFlag(where: Where): string {
+  return where.remote ? "--remote" : "--local";
 }
 
 async function revoke(
@@ -329,4 +382,132 @@ async function revoke(
     } (the edge may accept it for up to about a minute more)\n`,
   );
   return EXIT.ok;
+}
+
+/** A v1 record as `keys migrate` shows it, and what became of it. */
+interface MigrationRow {
+  id: string;
+  kvKey: string;
+  record: KeyRecord;
+  status: "to migrate" | "migrated" | "does not open" | "changed since read";
+}
+
+/**
+ * `keys migrate`: lists the v1 records (their scope is not covered by their seal, so whoever
+ * could write to the KV may have widened it) and, with `--yes`, reseals each as v2 with exactly
+ * the scope shown. Without `--yes` nothing changes. Ids (prefixes of 8 hex digits or more) limit
+ * it to those keys.
+ */
+async function migrate(
+  context: Context,
+  flags: FlagValues,
+  targets: readonly string[],
+): Promise<number> {
+  const where = whereFrom(context, flags, "keys migrate");
+  const apply = booleanFlag(flags, "yes");
+  const prefixes = targets.map((target) => {
+    const value = target.trim().toLowerCase();
+    if (!new RegExp(`^[0-9a-f]{${MIN_ID_PREFIX},64}$`).test(value)) {
+      throw new UsageError(
+        `keys migrate takes key ids from keys list (at least ${MIN_ID_PREFIX} hex digits), got ${
+          quote(value.startsWith("tae_") ? "tae_..." : value)
+        }`,
+      );
+    }
+    return value;
+  });
+  const sealingKey = await sealingKeyFor(context, where);
+  const cryptoKey = await importSealingKey(sealingKey).catch((error: Error) => {
+    throw new UsageError(error.message);
+  });
+  const rows = await withKv(context, where, async (kv) => {
+    const found: MigrationRow[] = [];
+    for (const kvKey of await allKeyNames(kv, KV_PREFIX)) {
+      const hash = kvKey.slice(KV_PREFIX.length);
+      if (prefixes.length > 0 && !prefixes.some((prefix) => hash.startsWith(prefix))) continue;
+      const record = parseKeyRecord(await kv.get(kvKey, { type: "json" }));
+      if (record === null || record.v === CURRENT_RECORD_VERSION) continue;
+      const opens = (await openToken(cryptoKey, record, kvKey)) !== null;
+      const row: MigrationRow = {
+        id: idOf(kvKey),
+        kvKey,
+        record,
+        status: opens ? "to migrate" : "does not open",
+      };
+      if (apply && opens) {
+        // Resealed only with exactly the scope read (and shown) here.
+        const outcome = await migrateKeyRecord(kv, sealingKey, kvKey, {
+          name: record.name,
+          pools: record.pools,
+          expires_at: record.expires_at,
+          created_at: record.created_at,
+        });
+        row.status = outcome.status === "migrated"
+          ? "migrated"
+          : outcome.status === "changed"
+          ? "changed since read"
+          : "does not open";
+      }
+      found.push(row);
+    }
+    return found;
+  });
+  rows.sort((a, b) =>
+    a.record.created_at.localeCompare(b.record.created_at) || a.id.localeCompare(b.id)
+  );
+  const place = `the ${where.remote ? "remote" : "local"} KV`;
+  if (rows.length === 0) {
+    await context.stderr.write(`no v1 records in ${place}: nothing to migrate\n`);
+    return EXIT.ok;
+  }
+  const table = [
+    ["ID", "NAME", "POOLS", "EXPIRES", "CREATED", "STATUS"],
+    ...rows.map(({ id, record, status }) => [
+      id,
+      displayText(record.name),
+      record.pools === null ? "all" : displayText(record.pools.join(",")),
+      displayText(record.expires_at ?? "never"),
+      displayText(record.created_at),
+      status,
+    ]),
+  ];
+  const widths = [0, 1, 2, 3, 4].map((column) =>
+    Math.max(...table.map((cells) => displayWidth(cells[column] ?? "")))
+  );
+  let text = "";
+  for (const cells of table) {
+    text += cells.map((cell, i) => (i === 5 ? cell : padDisplay(cell, widths[i] ?? 0))).join(
+      "  ",
+    ) + "\n";
+  }
+  await context.stdout.write(text);
+  const unopened = rows.filter((row) => row.status === "does not open").length;
+  const unopenedNote = unopened === 0
+    ? ""
+    : `${unopened} of them ${
+      unopened === 1 ? "does" : "do"
+    } not open under this TOKEN_SEALING_KEY (sealed under another one, or damaged): revoke ${
+      unopened === 1 ? "it" : "them"
+    }.\n`;
+  if (!apply) {
+    await context.stderr.write(
+      `${rows.length} v1 ${
+        rows.length === 1 ? "record" : "records"
+      } in ${place}; the Worker refuses them until they are migrated.\n` +
+        "A v1 record's pools and expiry are not covered by its seal: anyone who could write to the KV may have changed them.\n" +
+        "Check each scope above against what you issued, revoke any you do not recognise, then reseal the rest with exactly these scopes:\n" +
+        `  keys migrate ${whereFlag(where)} --yes${
+          prefixes.length > 0 ? ` ${prefixes.join(" ")}` : ""
+        }\n` +
+        unopenedNote,
+    );
+    return EXIT.ok;
+  }
+  const migrated = rows.filter((row) => row.status === "migrated").length;
+  await context.stderr.write(
+    `Migrated ${migrated} of ${rows.length} v1 ${
+      rows.length === 1 ? "record" : "records"
+    } in ${place} to v2 (the edge accepts them within about a minute).\n` + unopenedNote,
+  );
+  return migrated === rows.length ? EXIT.ok : EXIT.failure;
 }

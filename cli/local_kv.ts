@@ -14,6 +14,13 @@
 import { fileURLToPath } from "node:url";
 import type { KvNamespace } from "../worker/kv.ts";
 
+/**
+ * The upstream token that `deno task start`'s emulator accepts (and its demo key seals): what
+ * `keys create --local` seals when `TOLOKA_TOKEN` is not set, so a local key works against the
+ * local edge. Not a secret: the emulator is a test double on loopback.
+ */
+export const START_EMULATOR_TOKEN = "demo-upstream-token";
+
 /** Where the local KV is. Relative paths are resolved against the root. */
 export interface LocalKvOptions {
   /**

@@ -27,6 +27,19 @@ export type WranglerKvCall =
   | { action: "delete"; key: string }
   | { action: "list"; prefix: string };
 
+/**
+ * ANSI escape sequences (CSI such as colours, OSC such as hyperlinks, and lone two-character
+ * escapes): wrangler colours its messages even when its output is piped.
+ */
+const ANSI =
+  // deno-lint-ignore no-control-regex -- escape sequences are exactly what is removed
+  /\u001b(?:\[[0-?]*[ -/]*[@-~]|\][^\u0007\u001b]*(?:\u0007|\u001b\\)|[@-Z\\-_])|\u009b[0-?]*[ -/]*[@-~]/g;
+
+/** wrangler's output without its colours and other escape sequences. */
+export function stripAnsi(text: string): string {
+  return text.replace(ANSI, "");
+}
+
 /** The arguments of `deno` for one call (`run -A npm:wrangler@... kv key <action> ...`). */
 export function wranglerKvArgs(call: WranglerKvCall, config?: string): string[] {
   const args = ["run", "-A", WRANGLER, "kv", "key", call.action];
@@ -75,12 +88,18 @@ export class WranglerKv implements KvNamespace {
 
   async #call(call: WranglerKvCall): Promise<{ code: number; stdout: string; stderr: string }> {
     const { deno, cwd, config, run } = this.#options;
-    return await run(deno, wranglerKvArgs(call, config), { cwd });
+    const result = await run(deno, wranglerKvArgs(call, config), { cwd });
+    return {
+      code: result.code,
+      stdout: stripAnsi(result.stdout),
+      stderr: stripAnsi(result.stderr),
+    };
   }
 
   #fail(action: string, result: { code: number; stdout: string; stderr: string }): never {
     const detail = (result.stderr + "\n" + result.stdout).split("\n").map((line) => line.trim())
       .find((line) => /error|fail|✘/i.test(line)) ?? `exit code ${result.code}`;
+    // Colours are gone already; the command line's error printer escapes any other control.
     throw new Error(`wrangler kv key ${action} failed: ${detail}`);
   }
 
@@ -93,14 +112,7 @@ export class WranglerKv implements KvNamespace {
     }
     const text = result.stdout.trim();
     if (text === "" || text === "Value not found") return null;
-    const start = text.indexOf("{");
-    const end = text.lastIndexOf("}");
-    if (start === -1 || end < start) return null;
-    try {
-      return JSON.parse(text.slice(start, end + 1));
-    } catch {
-      return null;
-    }
+    return jsonAfterNoise(text, "{", "}") ?? null;
   }
 
   /** Writes a value, through a private temporary file. */
@@ -131,18 +143,31 @@ export class WranglerKv implements KvNamespace {
   ): ReturnType<KvNamespace["list"]> {
     const result = await this.#call({ action: "list", prefix: options.prefix ?? "" });
     if (result.code !== 0) this.#fail("list", result);
-    const text = result.stdout;
-    const start = text.indexOf("[");
-    const end = text.lastIndexOf("]");
-    let keys: { name: string; expiration?: number }[] = [];
-    if (start !== -1 && end > start) {
-      const parsed: unknown = JSON.parse(text.slice(start, end + 1));
-      if (Array.isArray(parsed)) {
-        keys = parsed.filter((item): item is { name: string; expiration?: number } =>
-          typeof item === "object" && item !== null && typeof item.name === "string"
-        );
-      }
-    }
+    const parsed = jsonAfterNoise(result.stdout, "[", "]");
+    const keys = Array.isArray(parsed)
+      ? parsed.filter((item): item is { name: string; expiration?: number } =>
+        typeof item === "object" && item !== null && typeof item.name === "string"
+      )
+      : [];
     return { keys, list_complete: true };
   }
+}
+
+/**
+ * The JSON value wrangler printed after any lines of its own (warnings such as `[WARNING] ...`
+ * start with a bracket too): the first line starting with `open` from which the text up to the
+ * last `close` parses; `undefined` when none does.
+ */
+function jsonAfterNoise(text: string, open: "{" | "[", close: "}" | "]"): unknown {
+  const end = text.lastIndexOf(close);
+  for (let start = 0; start !== -1 && start < end; start = text.indexOf("\n", start)) {
+    if (text[start] === "\n") start++;
+    if (text[start] !== open) continue;
+    try {
+      return JSON.parse(text.slice(start, end + 1));
+    } catch {
+      // Not the value yet: a line of wrangler's own.
+    }
+  }
+  return undefined;
 }

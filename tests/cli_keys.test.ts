@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { withLocalKv } from "../cli/local_kv.ts";
+import { START_EMULATOR_TOKEN, withLocalKv } from "../cli/local_kv.ts";
 import {
   importSealingKey,
   isKeyShaped,
@@ -18,6 +18,7 @@ import {
 } from "../worker/keys.ts";
 import { envWith, run } from "./cli_helpers.ts";
 import { randomSealingKey } from "./keys_fixtures.ts";
+import { putV1Record } from "./keys_v1.ts";
 
 const UPSTREAM = "AQAAAAupstream-secret-token-Zx81";
 const NOW = Date.parse("2026-03-01T12:00:00Z");
@@ -74,7 +75,8 @@ Deno.test("keys --local: create prints the key once, list shows no secret, revok
     const id = kvKey.slice(4, 16);
     assert.equal(
       created.stderr,
-      `Created key ${id} "partner \\x1b[31mA" for pools 1, 2, expiring 2026-03-31T12:00:00.000Z, in the local KV. It is shown once, on stdout:\n`,
+      "note: the key acts with TOLOKA_TOKEN; deno task start's emulator accepts only demo-upstream-token (unset TOLOKA_TOKEN to use it)\n" +
+        `Created key ${id} "partner \\x1b[31mA" for pools 1, 2, expiring 2026-03-31T12:00:00.000Z, in the local KV. It is shown once, on stdout:\n`,
     );
 
     const second = await run(["keys", "create", ...flags, "--name", "all pools"], options);
@@ -91,7 +93,7 @@ Deno.test("keys --local: create prints the key once, list shows no secret, revok
     assert.equal(record.expires_at, "2026-03-31T12:00:00.000Z");
     assert.equal(record.created_at, "2026-03-01T12:00:00.000Z");
     assert.equal(
-      await openToken(await importSealingKey(sealingKey), record.upstream_token, kvKey),
+      await openToken(await importSealingKey(sealingKey), record, kvKey),
       UPSTREAM,
     );
 
@@ -129,6 +131,7 @@ Deno.test("keys --local: create prints the key once, list shows no secret, revok
           expires_at: "2026-03-31T12:00:00.000Z",
           created_at: "2026-03-01T12:00:00.000Z",
           expired: false,
+          v: 2,
         });
       }
     }
@@ -166,11 +169,6 @@ Deno.test("keys create refuses a missing name, token or sealing key, and bad poo
   try {
     const cases: [string[], Record<string, string> | null, string][] = [
       [["--pools", "1"], {}, "error: --name is required: who or what the key is for"],
-      [
-        ["--name", "x"],
-        null,
-        "error: TOLOKA_TOKEN is not set: export the Toloka token the key will act with",
-      ],
       [["--name", "x", "--pools", ""], {}, "error: --pools must not be empty"],
       [
         ["--name", "x", "--pools", "1,,2"],
@@ -304,7 +302,7 @@ Deno.test("keys --remote runs wrangler kv key put/list/get/delete --binding TOKE
     const record = parseKeyRecord(JSON.parse(put!.value!))!;
     assert.ok(!put!.value!.includes(UPSTREAM), "the token is sealed");
     assert.equal(
-      await openToken(await importSealingKey(sealingKey), record.upstream_token, kvKey),
+      await openToken(await importSealingKey(sealingKey), record, kvKey),
       UPSTREAM,
     );
     assert.ok(
@@ -364,6 +362,171 @@ Deno.test("keys --remote runs wrangler kv key put/list/get/delete --binding TOKE
       failing.stderr,
       "error: wrangler kv key list failed: ✘ [ERROR] You are not authenticated.\n",
     );
+  } finally {
+    await Deno.remove(cwd, { recursive: true });
+  }
+});
+
+Deno.test("keys create --local without TOLOKA_TOKEN seals the start emulator's token, with a note; --remote refuses", async () => {
+  const { dir, sealingKey, flags } = await project();
+  try {
+    const created = await run(["keys", "create", ...flags, "--name", "local"], {
+      env: envWith(null),
+    });
+    assert.equal(created.code, 0, created.stderr);
+    assert.match(
+      created.stderr,
+      /^note: TOLOKA_TOKEN is not set: the key acts with demo-upstream-token, the token of deno task start's emulator\nCreated key /,
+    );
+    const kvKey = await kvKeyFor(created.stdout.trim());
+    const record = parseKeyRecord(JSON.parse((await storedValues(dir)).get(kvKey)!))!;
+    assert.equal(
+      await openToken(await importSealingKey(sealingKey), record, kvKey),
+      START_EMULATOR_TOKEN,
+    );
+    // Given the emulator's token explicitly: nothing to note.
+    const explicit = await run(["keys", "create", ...flags, "--name", "explicit"], {
+      env: envWith(START_EMULATOR_TOKEN),
+    });
+    assert.match(explicit.stderr, /^Created key /);
+
+    const remote = await run(["keys", "create", "--remote", "--name", "x"], {
+      env: envWith(null, { TOKEN_SEALING_KEY: sealingKey }),
+      runCommand: () => Promise.reject(new Error("wrangler must not run")),
+    });
+    assert.equal(remote.code, 2);
+    assert.equal(
+      remote.stderr,
+      "error: TOLOKA_TOKEN is not set: export the Toloka token the key will act with\n",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("keys migrate --local shows v1 records' scopes, changes nothing without --yes, reseals them with it", async () => {
+  const { dir, sealingKey, flags } = await project();
+  const options = { env: envWith(UPSTREAM), now: () => NOW };
+  try {
+    const root = pathToFileURL(`${dir}/`);
+    const [old, foreign] = await withLocalKv(root, async (kv) => [
+      await putV1Record(kv, sealingKey, UPSTREAM, {
+        name: "old partner",
+        pools: ["1", "2"],
+        created_at: "2026-01-01T00:00:00.000Z",
+      }),
+      await putV1Record(kv, randomSealingKey(), UPSTREAM, {
+        name: "foreign",
+        pools: null,
+        created_at: "2026-01-02T00:00:00.000Z",
+      }),
+    ], { persistTo: "kv" });
+    const current = await run(["keys", "create", ...flags, "--name", "new"], options);
+    assert.equal(current.code, 0, current.stderr);
+    const oldId = old!.kvKey.slice(4, 16);
+    const foreignId = foreign!.kvKey.slice(4, 16);
+
+    const listed = await run(["keys", "list", ...flags], options);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.equal(
+      listed.stderr,
+      `note: keys ${oldId}, ${foreignId} have v1 records, which the Worker refuses: see keys migrate --local\n`,
+    );
+
+    const before = await storedValues(dir);
+    const dry = await run(["keys", "migrate", ...flags], options);
+    assert.equal(dry.code, 0, dry.stderr);
+    const lines = dry.stdout.trimEnd().split("\n");
+    assert.match(lines[0]!, /^ID +NAME +POOLS +EXPIRES +CREATED +STATUS$/);
+    assert.match(
+      lines[1]!,
+      new RegExp(`^${oldId}  old partner  1,2 +never +2026-01-01T00:00:00.000Z  to migrate$`),
+    );
+    assert.match(
+      lines[2]!,
+      new RegExp(`^${foreignId}  foreign +all +never +2026-01-02T00:00:00.000Z  does not open$`),
+    );
+    assert.equal(lines.length, 3, "v2 records are not listed");
+    assert.match(dry.stderr, /^2 v1 records in the local KV; the Worker refuses them/);
+    assert.ok(dry.stderr.includes("\n  keys migrate --local --yes\n"), dry.stderr);
+    assert.match(dry.stderr, /1 of them does not open under this TOKEN_SEALING_KEY/);
+    assert.deepEqual(await storedValues(dir), before, "nothing changed without --yes");
+
+    const applied = await run(["keys", "migrate", ...flags, "--yes"], options);
+    assert.equal(applied.code, 1, "one record could not be migrated");
+    assert.match(applied.stdout, new RegExp(`^${oldId} .* migrated$`, "m"));
+    assert.match(applied.stdout, new RegExp(`^${foreignId} .* does not open$`, "m"));
+    assert.match(applied.stderr, /^Migrated 1 of 2 v1 records in the local KV to v2/);
+    const after = await storedValues(dir);
+    const migrated = parseKeyRecord(JSON.parse(after.get(old!.kvKey)!))!;
+    assert.equal(migrated.v, 2);
+    assert.deepEqual(migrated.pools, ["1", "2"]);
+    assert.equal(migrated.name, "old partner");
+    assert.equal(
+      await openToken(await importSealingKey(sealingKey), migrated, old!.kvKey),
+      UPSTREAM,
+    );
+    assert.equal(after.get(foreign!.kvKey), before.get(foreign!.kvKey));
+    for (const text of [dry.stdout, dry.stderr, applied.stdout, applied.stderr]) {
+      assert.ok(!text.includes(UPSTREAM) && !text.includes(migrated.upstream_token));
+    }
+
+    // Only the ids given; nothing left to do for the migrated one.
+    const again = await run(["keys", "migrate", ...flags, "--yes", oldId], options);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(again.stderr, "no v1 records in the local KV: nothing to migrate\n");
+    const bad = await run(["keys", "migrate", ...flags, "xyz"], options);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /^error: keys migrate takes key ids from keys list/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("keys --remote never prints wrangler's colour escapes or other control characters", async () => {
+  const sealingKey = randomSealingKey();
+  const wrangler = fakeWrangler();
+  const cwd = await Deno.makeTempDir({ prefix: "cli-keys-ansi-" });
+  const red = "\u001b[31m✘ \u001b[41;31m[\u001b[41;97mERROR\u001b[41;31m]\u001b[0m";
+  try {
+    const options = {
+      env: envWith(UPSTREAM, { TOKEN_SEALING_KEY: sealingKey }),
+      runCommand: wrangler.runCommand,
+      now: () => Date.now(),
+      cwd,
+    };
+    const created = await run(["keys", "create", "--remote", "--name", "edge"], options);
+    assert.equal(created.code, 0, created.stderr);
+    // wrangler's coloured warning before the JSON it prints.
+    const coloured = async (command: string, args: readonly string[], o: { cwd: string }) => {
+      const result = await wrangler.runCommand(command, args, o);
+      return {
+        ...result,
+        stdout:
+          `\u001b[33m▲ \u001b[43;33m[\u001b[43;30mWARNING\u001b[43;33m]\u001b[0m \u001b[1mProcessing wrangler.toml\u001b[0m\n${result.stdout}`,
+      };
+    };
+    const listed = await run(["keys", "list", "--remote"], { ...options, runCommand: coloured });
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, / edge +all +never /);
+    const failing = await run(["keys", "list", "--remote"], {
+      ...options,
+      runCommand: () =>
+        Promise.resolve({
+          code: 1,
+          stdout: "",
+          stderr: `${red} \u001b[1mYou are not authenticated.\u0007\u001b[0m\n`,
+        }),
+    });
+    assert.equal(failing.code, 1);
+    assert.equal(
+      failing.stderr,
+      "error: wrangler kv key list failed: ✘ [ERROR] You are not authenticated.\\x07\n",
+    );
+    for (const text of [listed.stdout, listed.stderr, failing.stdout, failing.stderr]) {
+      // deno-lint-ignore no-control-regex -- control characters are what must not appear
+      assert.doesNotMatch(text, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+    }
   } finally {
     await Deno.remove(cwd, { recursive: true });
   }
