@@ -7,7 +7,10 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
+// A synchronous, pure-JS SHA-256, so these rules also run in the Worker (export jobs name ZIP
+// entries with them), where `node:crypto` is not available without `nodejs_compat`.
+import { sha256 } from "@noble/hashes/sha2.js";
+import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
 
 /** The longest local file name, in bytes of UTF-8 (file systems allow 255; `.part` needs room). */
 export const MAX_NAME_BYTES = 200;
@@ -85,7 +88,7 @@ export function sanitizeFileName(name: string, maxBytes: number = MAX_NAME_BYTES
 /** The first `length` hex digits of the SHA-256 of `text` (of its UTF-16 code units, via JSON). */
 function shortHash(text: string, length: number): string {
   // JSON.stringify keeps lone surrogates apart (`"\ud800"`), which UTF-8 encoding would merge.
-  return createHash("sha256").update(JSON.stringify(text)).digest("hex").slice(0, length);
+  return bytesToHex(sha256(utf8ToBytes(JSON.stringify(text)))).slice(0, length);
 }
 
 /**

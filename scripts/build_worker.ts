@@ -20,6 +20,9 @@ export function buildWorker(): Promise<string> {
         "bundle",
         "--quiet",
         "--platform=browser",
+        // Runtime modules (`cloudflare:workers`, for the export jobs' Workflow) stay imports.
+        "--external",
+        "cloudflare:*",
         "-o",
         out,
         new URL("worker/index.ts", root).pathname,

@@ -5,9 +5,18 @@
 
 import assert from "node:assert/strict";
 import type { WireAttachment } from "../src/testing/mod.ts";
-import { assertError, type EdgeAnswer, edgeSuite, OTHER_ACCOUNT_TOKEN } from "./edge_harness.ts";
+import { Request as MfRequest, Response as MfResponse } from "miniflare";
+import { downloadCacheKey } from "../worker/download_cache.ts";
+import {
+  assertError,
+  type EdgeAnswer,
+  edgeSuite,
+  OTHER_ACCOUNT_TOKEN,
+  UPSTREAM_TOKEN,
+} from "./edge_harness.ts";
 
-const CACHE_CONTROL = "private, max-age=31536000, immutable, no-transform";
+/** A day: the default DOWNLOAD_CACHE_TTL_SECONDS bounds browsers' copies too. */
+const CACHE_CONTROL = "private, max-age=86400, immutable, no-transform";
 
 /** The name `filename*=UTF-8''...` gives, decoded. */
 function extendedFileName(disposition: string): string {
@@ -60,10 +69,12 @@ edgeSuite("Worker: downloads", { emulator: { pools: [320, 40] } }, async (t, edg
     assert.equal(answer.headers.get("Content-Type"), item.media_type);
     assert.equal(answer.headers.get("Content-Length"), String(bytes.length));
     assert.equal(answer.headers.get("Cache-Control"), CACHE_CONTROL);
+    assert.equal(answer.headers.get("Content-Security-Policy"), "sandbox; default-src 'none'");
+    assert.equal(answer.headers.get("X-Content-Type-Options"), "nosniff");
     const disposition = answer.headers.get("Content-Disposition") ?? "";
     assert.match(disposition, /^attachment; filename="[\x20-\x7e]*"; filename\*=UTF-8''/);
     assert.equal(extendedFileName(disposition), item.name);
-    for (const name of answer.headers.keys()) assert.doesNotMatch(name, /pool/i);
+    for (const name of answer.headers.keys()) assert.doesNotMatch(name, /pool|stored/i);
   };
 
   const hostile = [
@@ -197,6 +208,64 @@ edgeSuite("Worker: downloads", { emulator: { pools: [320, 40] } }, async (t, edg
       const again = await download(item.id, k1.key);
       assertFile(again, item);
       assert.equal((await edge.logLine(again.headers.get("X-Request-Id")!)).cache, "miss");
+    },
+  );
+
+  // Miniflare's cache takes its own (undici) Request and Response classes.
+  const defaultCache = async () =>
+    (await edge.mf.getCaches() as unknown as {
+      default: {
+        match(request: MfRequest): Promise<Response | undefined>;
+        put(request: MfRequest, response: MfResponse): Promise<void>;
+      };
+    }).default;
+  /** The edge cache's entry of a file for the emulator's main account. */
+  const cacheEntry = async (id: string): Promise<Response | undefined> =>
+    await (await defaultCache()).match(
+      new MfRequest((await downloadCacheKey(UPSTREAM_TOKEN, id)).url),
+    );
+  const putCacheEntry = async (id: string, body: ArrayBuffer, headers: Headers): Promise<void> =>
+    await (await defaultCache()).put(
+      new MfRequest((await downloadCacheKey(UPSTREAM_TOKEN, id)).url),
+      new MfResponse(body, { headers: [...headers] }),
+    );
+
+  await t.step(
+    "an edge-cache entry lives a day (DOWNLOAD_CACHE_TTL_SECONDS), stamped with when it was stored",
+    async () => {
+      const entry = await cacheEntry(cached.id);
+      assert.ok(entry, "the file is in the edge cache");
+      await entry.body?.cancel();
+      assert.equal(
+        entry.headers.get("Cache-Control"),
+        "public, max-age=86400, immutable, no-transform",
+      );
+      const stored = Number(entry.headers.get("X-Edge-Stored-At"));
+      assert.ok(Date.now() - stored >= 0 && Date.now() - stored < 120_000, String(stored));
+    },
+  );
+
+  await t.step(
+    "an entry older than a day, or without a stamp (written before the bound), asks the upstream again",
+    async () => {
+      for (const stamp of [String(Date.now() - 86_401_000), null]) {
+        const entry = await cacheEntry(cached.id);
+        assert.ok(entry);
+        const headers = new Headers(entry.headers);
+        if (stamp === null) headers.delete("X-Edge-Stored-At");
+        else headers.set("X-Edge-Stored-At", stamp);
+        await putCacheEntry(cached.id, await entry.arrayBuffer(), headers);
+        edge.emulator.clearRequests();
+        const answer = await download(cached.id, k1.key);
+        assertFile(answer, cached);
+        assert.equal((await edge.logLine(answer.headers.get("X-Request-Id")!)).cache, "miss");
+        assert.deepEqual(upstreamCalls(cached.id), [1, 1], "metadata and bytes asked again");
+        // The fresh copy is served from the cache again.
+        edge.emulator.clearRequests();
+        const next = await download(cached.id, k1.key);
+        assert.equal((await edge.logLine(next.headers.get("X-Request-Id")!)).cache, "hit");
+        assert.deepEqual(upstreamCalls(cached.id), [0, 0]);
+      }
     },
   );
 

@@ -90,11 +90,57 @@ edgeSuite(
         },
       );
 
-      await t.step(`${route}: pool_id=1 with an assignment of pool 2 lists nothing`, async () => {
-        const { status, ids } = await list(k1.key, route, `pool_id=1&assignment_id=${assignment2}`);
-        assert.equal(status, 200);
-        assert.deepEqual(ids, []);
-      });
+      await t.step(
+        `${route}: pool_id=1 with an assignment of pool 2 is 403, as the assignment alone is`,
+        async () => {
+          const { answer } = await list(k1.key, route, `pool_id=1&assignment_id=${assignment2}`);
+          const body = assertError(answer, 403, "ACCESS_DENIED");
+          assert.equal(
+            body.message,
+            `This API key has no access to the pool of assignment ${assignment2}`,
+          );
+        },
+      );
+
+      await t.step(
+        `${route}: an unknown assignment is 403 exactly as a foreign one, with or without pool_id`,
+        async () => {
+          for (const pool of ["", "pool_id=1&"]) {
+            const foreign = await list(k1.key, route, `${pool}assignment_id=${assignment2}`);
+            const unknown = await list(k1.key, route, `${pool}assignment_id=${assignment2}x`);
+            const foreignBody = assertError(foreign.answer, 403, "ACCESS_DENIED");
+            const unknownBody = assertError(unknown.answer, 403, "ACCESS_DENIED");
+            assert.equal(
+              unknownBody.message,
+              foreignBody.message.replace(assignment2, `${assignment2}x`),
+            );
+            assert.deepEqual(unknownBody.payload, foreignBody.payload);
+            assert.deepEqual(
+              [...unknown.answer.headers.keys()].sort(),
+              [...foreign.answer.headers.keys()].sort(),
+            );
+          }
+        },
+      );
+
+      await t.step(
+        `${route}: keys that see both pools get the upstream's answer to pool_id=1 with an assignment of pool 2: nothing`,
+        async () => {
+          for (const key of [kAll.key, k12.key]) {
+            const { status, ids } = await list(
+              key,
+              route,
+              `pool_id=1&assignment_id=${assignment2}`,
+            );
+            assert.equal(status, 200);
+            assert.deepEqual(ids, []);
+          }
+          // pools null: the upstream token's own view; an unknown assignment matches nothing.
+          const unknown = await list(kAll.key, route, `assignment_id=${assignment2}x`);
+          assert.equal(unknown.status, 200);
+          assert.deepEqual(unknown.ids, []);
+        },
+      );
 
       await t.step(`${route}: a pool-1 key sees pool 1`, async () => {
         const { status, ids } = await list(k1.key, route, "pool_id=1");

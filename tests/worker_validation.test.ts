@@ -72,6 +72,30 @@ const CASES: Case[] = [
   ["an id with a slash", "/api/v1/attachments/a%2Fb/download", "id", "INVALID_FORMAT"],
   ["an id of 201 characters", `/api/v1/attachments/${"i".repeat(201)}`, "id", "INVALID_FORMAT"],
   ["a malformed percent escape", "/api/v1/attachments/%E0%A4%A", "id", "INVALID_FORMAT"],
+  [
+    "a parameter on an attachment by id",
+    "/api/v1/attachments/some-id?pool_id=1",
+    "pool_id",
+    "UNKNOWN_PARAMETER",
+  ],
+  [
+    "a parameter on a download",
+    "/api/v1/attachments/some-id/download?inline=1",
+    "inline",
+    "UNKNOWN_PARAMETER",
+  ],
+  [
+    "a parameter named __proto__ on a download",
+    "/api/v1/attachments/some-id/download?__proto__=1",
+    "__proto__",
+    "UNKNOWN_PARAMETER",
+  ],
+  [
+    "an empty parameter on an attachment by id",
+    "/api/v1/attachments/x?foo",
+    "foo",
+    "UNKNOWN_PARAMETER",
+  ],
 ];
 
 edgeSuite("Worker: validation", { emulator: { pools: [40, 10] } }, async (t, edge) => {
@@ -85,6 +109,13 @@ edgeSuite("Worker: validation", { emulator: { pools: [40, 10] } }, async (t, edg
         edge.emulator.clearRequests();
         const body = assertError(await edge.request(path, { key }), 400, "VALIDATION_ERROR");
         assert.equal(body.message, field === "id" ? "Invalid attachment id" : "Validation failed");
+        if (code === "UNKNOWN_PARAMETER") {
+          // The listing's exact entry, on every route.
+          assert.deepEqual(body.payload?.[field], {
+            code: "UNKNOWN_PARAMETER",
+            message: "Unknown parameter",
+          });
+        }
         assert.deepEqual(Object.keys(body.payload ?? {}), [field]);
         assert.equal(body.payload?.[field]?.code, code);
         assert.equal(typeof body.payload?.[field]?.message, "string");
@@ -92,6 +123,27 @@ edgeSuite("Worker: validation", { emulator: { pools: [40, 10] } }, async (t, edg
       },
     );
   }
+
+  await t.step(
+    "every parameter on an attachment route is named at once, as the listing does",
+    async () => {
+      const item = edge.emulator.attachments[0]!;
+      for (const suffix of ["", "/download"]) {
+        edge.emulator.clearRequests();
+        const answer = await edge.request(`/api/v1/attachments/${item.id}${suffix}?a=1&b=2&a=3`, {
+          key,
+        });
+        const body = assertError(answer, 400, "VALIDATION_ERROR");
+        assert.deepEqual(Object.keys(body.payload ?? {}).sort(), ["a", "b"]);
+        assert.deepEqual(edge.emulator.requests, []);
+        // A bare "?" is no parameter.
+        assert.equal(
+          (await edge.request(`/api/v1/attachments/${item.id}${suffix}?`, { key })).status,
+          200,
+        );
+      }
+    },
+  );
 
   await t.step("every bad field is named at once", async () => {
     edge.emulator.clearRequests();

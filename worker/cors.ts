@@ -6,9 +6,47 @@
  * @module
  */
 
-/** Parses `CORS_ORIGINS` into a set; empty means CORS is off. */
+/**
+ * Parses `CORS_ORIGINS` into a set; empty means CORS is off. Each entry must be an origin exactly
+ * as browsers send it: `https://app.example` or `http://host:port`, no path, no trailing slash.
+ * `*` would let every site on the web read answers with any key pasted into it, and `null` is the
+ * origin of sandboxed frames, `file:` pages and redirects, which anyone can produce: both are
+ * refused, as is anything a browser would never send (it could only be a typo).
+ *
+ * @throws {Error} Naming every bad entry. The Worker then answers every request 500
+ * `INTERNAL_ERROR` (`/health` included: a health check must not say ok while every API call
+ * fails) and writes this message in each request's log line.
+ */
 export function allowedOrigins(setting: string | undefined): Set<string> {
-  return new Set((setting ?? "").split(",").map((o) => o.trim()).filter(Boolean));
+  const entries = (setting ?? "").split(",").map((o) => o.trim()).filter(Boolean);
+  const bad = entries.filter((entry) => !isOrigin(entry));
+  if (bad.length > 0) {
+    throw new Error(
+      `CORS_ORIGINS must list origins such as https://app.example (scheme, host and port only; never * or null): current value has ${
+        bad.map((entry) => JSON.stringify(entry)).join(", ")
+      }`,
+    );
+  }
+  return new Set(entries);
+}
+
+/** {@link allowedOrigins}, or none when the setting is refused (its error is answered elsewhere). */
+export function allowedOriginsOrNone(setting: string | undefined): Set<string> {
+  try {
+    return allowedOrigins(setting);
+  } catch {
+    return new Set();
+  }
+}
+
+function isOrigin(entry: string): boolean {
+  // Host names, IPv4 and bracketed IPv6 only: URL() would take `https://*.example` as a host.
+  if (!/^https?:\/\/[a-z0-9.\-[\]:]+$/.test(entry)) return false;
+  try {
+    return new URL(entry).origin === entry;
+  } catch {
+    return false;
+  }
 }
 
 /**

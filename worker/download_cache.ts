@@ -4,10 +4,51 @@
  * Entries are keyed by upstream account and id, so one account's key can never read a file
  * cached for another account by guessing its id. A file is cached only when its length is known
  * and every byte of it arrived: workerd ends a body the upstream cut short as if it were
- * complete (and Miniflare's cache keeps what it got), while a cached file stays for a year.
+ * complete (and Miniflare's cache keeps what it got).
+ *
+ * A hit skips the upstream entirely, so an entry lives `DOWNLOAD_CACHE_TTL_SECONDS` at most (a
+ * day by default): after that the next download asks the upstream again, and a revoked token or
+ * a deleted file shows. Each entry carries the time it was stored, and the Worker itself refuses
+ * an entry older than the setting (or one without that stamp, as written before it existed), so
+ * lowering the setting takes effect at once, whatever the cache's own eviction does.
  *
  * @module
  */
+
+/** A day: how long an edge-cached file is served without asking the upstream again. */
+export const DEFAULT_DOWNLOAD_CACHE_TTL_SECONDS = 86_400;
+/** A year: the longest `DOWNLOAD_CACHE_TTL_SECONDS` accepted. */
+const MAX_DOWNLOAD_CACHE_TTL_SECONDS = 31_536_000;
+/** The header of a cache entry that says when it was stored (ms since the epoch). */
+export const STORED_AT_HEADER = "X-Edge-Stored-At";
+
+/**
+ * The edge cache's lifetime in seconds, from `DOWNLOAD_CACHE_TTL_SECONDS`; 0 turns the cache off.
+ *
+ * @throws {Error} When it is not an integer from 0 to 31536000: a misconfigured Worker answers
+ * 500 on downloads and says why in its log.
+ */
+export function downloadCacheTtl(setting: string | undefined): number {
+  const text = setting?.trim() ?? "";
+  if (text === "") return DEFAULT_DOWNLOAD_CACHE_TTL_SECONDS;
+  const value = /^\d{1,9}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(value >= 0 && value <= MAX_DOWNLOAD_CACHE_TTL_SECONDS)) {
+    throw new Error(
+      `DOWNLOAD_CACHE_TTL_SECONDS must be an integer from 0 to ${MAX_DOWNLOAD_CACHE_TTL_SECONDS}: current value is ${
+        JSON.stringify(text)
+      }`,
+    );
+  }
+  return value;
+}
+
+/** Whether a cache entry was stored less than `ttlSeconds` before `now` (ms). */
+export function isFresh(entry: Response, ttlSeconds: number, now: number): boolean {
+  const stamp = entry.headers.get(STORED_AT_HEADER) ?? "";
+  if (!/^\d{1,15}$/.test(stamp)) return false;
+  const age = now - Number(stamp);
+  return age >= 0 && age < ttlSeconds * 1000;
+}
 
 /** The slice of `caches.default` used here. */
 export interface DownloadCache {

@@ -23,6 +23,11 @@ export interface Env {
    * plan's 50 subrequests and its 10 ms of CPU; an integer from 2 to 10000).
    */
   SUBREQUEST_BUDGET?: string;
+  /**
+   * Seconds an edge-cached download is served without asking the upstream again (default 86400,
+   * a day; 0 turns the cache off; at most 31536000).
+   */
+  DOWNLOAD_CACHE_TTL_SECONDS?: string;
   /** How long a key lookup is reused in one isolate, in ms (tests shorten it). Default 10000. */
   KEY_CACHE_TTL_MS?: string;
 }

@@ -9,7 +9,7 @@
 
 import { AutoRouter } from "itty-router";
 import type { EdgeRequest } from "./context.ts";
-import { allowedOrigins, corsHeaders, preflight } from "./cors.ts";
+import { allowedOrigins, allowedOriginsOrNone, corsHeaders, preflight } from "./cors.ts";
 import type { Env } from "./env.ts";
 import { EdgeError, errorResponse, toEdgeError } from "./errors.ts";
 import { galleryPage, galleryScript, galleryStyle } from "./gallery.ts";
@@ -21,6 +21,8 @@ type Args = [Env, ExecutionContext];
 
 function begin(request: EdgeRequest, env: Env): Response | undefined {
   request.edge = { id: crypto.randomUUID(), start: Date.now() };
+  // A refused CORS_ORIGINS throws here, before any route: every request is a 500 whose log line
+  // says why (a silent hole, or a health check saying ok while every call fails, would be worse).
   return preflight(request, allowedOrigins(env.CORS_ORIGINS)) ?? undefined;
 }
 
@@ -40,7 +42,7 @@ function finish(
   const out = new Response(response.body, response);
   out.headers.set("X-Request-Id", request.edge.id);
   out.headers.set("X-Content-Type-Options", "nosniff");
-  corsHeaders(request, allowedOrigins(env.CORS_ORIGINS), out.headers);
+  corsHeaders(request, allowedOriginsOrNone(env.CORS_ORIGINS), out.headers);
   const log = (): void => {
     const { id, start, streamed: _, budget, ...rest } = request.edge;
     // deno-lint-ignore no-console -- the one structured log line of the request

@@ -8,15 +8,34 @@ import { type Attachment, type AttachmentsClient, toWireAttachment as toWire } f
 import type { Caller } from "./auth.ts";
 import type { Env } from "./env.ts";
 import { EdgeError } from "./errors.ts";
-import { downloadCache, downloadCacheKey, storeDownload, withLength } from "./download_cache.ts";
+import {
+  downloadCache,
+  downloadCacheKey,
+  downloadCacheTtl,
+  isFresh,
+  STORED_AT_HEADER,
+  storeDownload,
+  withLength,
+} from "./download_cache.ts";
+import { DOWNLOAD_CSP, downloadType } from "./download_type.ts";
 import type { ExecutionContext } from "./kv.ts";
+import { assertNoQuery } from "./no_query.ts";
 import { parseListQuery } from "./params.ts";
 import { inScope, scopeFilter } from "./scope.ts";
 import { openSession } from "./session.ts";
 import type { EdgeRequest } from "./context.ts";
-// `no-transform`: Cloudflare (and Miniflare) would gzip text types on the way out and drop
-// Content-Length, which download tools use for progress and completeness checks.
-const IMMUTABLE = "max-age=31536000, immutable, no-transform";
+
+/**
+ * The file never changes, but the edge re-checks the upstream after `ttl` seconds, and browsers
+ * should not keep it longer either. `no-transform`: Cloudflare (and Miniflare) would gzip text
+ * types on the way out and drop Content-Length, which download tools use for progress and
+ * completeness checks.
+ */
+function cacheControl(scope: "public" | "private", ttl: number): string {
+  return ttl === 0
+    ? `${scope}, no-store, no-transform`
+    : `${scope}, max-age=${ttl}, immutable, no-transform`;
+}
 
 /** `GET /health`: no auth, no upstream. */
 export function health(): Response {
@@ -28,7 +47,6 @@ export async function listAttachments(request: EdgeRequest, env: Env): Promise<R
   const { caller, client } = await openSession(request, env);
   const query = parseListQuery(new URL(request.url).searchParams);
   const filter = await scopeFilter(caller, query.filter, client, request.signal);
-  if (filter === null) return json({ items: [], has_more: false });
   const page = await client.findAttachments(filter, { ...query.options, signal: request.signal });
   const items = page.items.filter((item) => inScope(caller, item)).map(toWire);
   return json({ items, has_more: page.has_more });
@@ -37,28 +55,37 @@ export async function listAttachments(request: EdgeRequest, env: Env): Promise<R
 /** `GET /api/v1/attachments/{id}`: one attachment, `404` when out of scope. */
 export async function getAttachment(request: EdgeRequest, env: Env): Promise<Response> {
   const { caller, client } = await openSession(request, env);
-  const item = await visibleAttachment(caller, client, pathId(request), request.signal);
+  const id = pathId(request);
+  assertNoQuery(new URL(request.url).searchParams);
+  const item = await visibleAttachment(caller, client, id, request.signal);
   return json(toWire(item));
 }
 
 /**
  * `GET /api/v1/attachments/{id}/download`: the bytes, streamed. The key is authorised first (its
  * scope checked against the attachment's pool); only then is the edge cache consulted, whose
- * entries are partitioned by upstream account (see `download_cache.ts`).
+ * entries are partitioned by upstream account and live `DOWNLOAD_CACHE_TTL_SECONDS` at most (see
+ * `download_cache.ts`). Every answer is a sandboxed document, and a type a browser could run
+ * script in is served as `application/octet-stream` (see `download_type.ts`).
  */
 export async function downloadAttachment(
   request: EdgeRequest,
   env: Env,
   ctx: ExecutionContext,
 ): Promise<Response> {
+  const ttl = downloadCacheTtl(env.DOWNLOAD_CACHE_TTL_SECONDS);
   const { caller, client } = await openSession(request, env);
   const id = pathId(request);
-  const cache = downloadCache();
+  assertNoQuery(new URL(request.url).searchParams);
+  const cache = ttl === 0 ? undefined : downloadCache();
   const cacheKey = await downloadCacheKey(caller.upstreamToken, id);
   const hit = await cache?.match(cacheKey);
-  if (hit && (caller.pools === null || caller.pools.has(hit.headers.get(POOL_HEADER) ?? ""))) {
+  if (
+    hit && isFresh(hit, ttl, Date.now()) &&
+    (caller.pools === null || caller.pools.has(hit.headers.get(POOL_HEADER) ?? ""))
+  ) {
     request.edge.cache = "hit";
-    return clientDownload(hit);
+    return clientDownload(hit, ttl);
   }
   await hit?.body?.cancel();
   const item = await visibleAttachment(caller, client, id, request.signal);
@@ -66,14 +93,15 @@ export async function downloadAttachment(
   const headers = new Headers({
     "Content-Type": download.mediaType,
     "Content-Disposition": contentDisposition(download.fileName ?? item.name ?? id),
-    "Cache-Control": `public, ${IMMUTABLE}`,
+    "Cache-Control": cacheControl("public", ttl),
     [POOL_HEADER]: item.details?.pool_id ?? "",
+    [STORED_AT_HEADER]: String(Date.now()),
   });
   if (download.size !== undefined) headers.set("Content-Length", String(download.size));
   request.edge.cache = "miss";
   // Only a file of known length can be checked whole, so only such a file is cached.
   if (!cache || download.size === undefined) {
-    return clientDownload(new Response(download.body, { headers }));
+    return clientDownload(new Response(download.body, { headers }), ttl);
   }
   const [forCaller, forCache] = download.body.tee();
   const stored = storeDownload(cache, cacheKey, forCache, headers, download.size).catch(() => {
@@ -82,7 +110,7 @@ export async function downloadAttachment(
   ctx.waitUntil(stored);
   // The log line waits for the cache write, so it tells whether later downloads can hit.
   request.edge.streamed = stored;
-  return clientDownload(new Response(forCaller, { headers }));
+  return clientDownload(new Response(forCaller, { headers }), ttl);
 }
 
 // --- helpers ---------------------------------------------------------------------------------
@@ -119,15 +147,18 @@ function pathId(request: EdgeRequest): string {
 }
 
 /**
- * The caller's copy: without the internal pool header, privately cacheable, and with its length
- * declared, so a body cut short fails for the caller instead of looking complete.
+ * The caller's copy: without the internal headers, privately cacheable, inert in a browser
+ * (a sandboxed document of a passive type), and with its length declared, so a body cut short
+ * fails for the caller instead of looking complete.
  */
-function clientDownload(response: Response): Response {
+function clientDownload(response: Response, ttl: number): Response {
   const headers = new Headers(response.headers);
   headers.delete(POOL_HEADER);
-  // The file never changes, but it was authorised for one caller: browsers may keep it, shared
-  // caches may not.
-  headers.set("Cache-Control", `private, ${IMMUTABLE}`);
+  headers.delete(STORED_AT_HEADER);
+  // It was authorised for one caller: browsers may keep it, shared caches may not.
+  headers.set("Cache-Control", cacheControl("private", ttl));
+  headers.set("Content-Type", downloadType(headers.get("Content-Type") ?? ""));
+  headers.set("Content-Security-Policy", DOWNLOAD_CSP);
   const length = headers.get("Content-Length");
   const body = response.body && length !== null && /^\d+$/.test(length)
     ? withLength(response.body, Number(length))
