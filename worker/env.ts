@@ -4,6 +4,8 @@
  * @module
  */
 
+import type { JobParams } from "./exports/job.ts";
+import type { R2Bucket, Workflow } from "./exports/runtime.ts";
 import type { KvNamespace, RateLimiter } from "./kv.ts";
 
 /** Bindings and vars of the Worker. */
@@ -30,4 +32,14 @@ export interface Env {
   DOWNLOAD_CACHE_TTL_SECONDS?: string;
   /** How long a key lookup is reused in one isolate, in ms (tests shorten it). Default 10000. */
   KEY_CACHE_TTL_MS?: string;
+  /** Export jobs (`[[workflows]]`): the Workflow class `ExportJobs`. */
+  EXPORT_JOBS?: Workflow<JobParams>;
+  /** Export jobs' records, parts and results (`[[r2_buckets]]`). */
+  EXPORTS?: R2Bucket;
+  /** Days a completed export's result is kept (default 7). */
+  EXPORT_TTL_DAYS?: string;
+  /** First retry delay of a failed export step, in ms (default 5000; tests shorten it). */
+  EXPORT_RETRY_DELAY_MS?: string;
+  /** Tests only: `<step>@<point>` faults an export step's first attempt throws at. */
+  EXPORT_FAULTS?: string;
 }

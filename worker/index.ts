@@ -15,6 +15,7 @@ import { EdgeError, errorResponse, toEdgeError } from "./errors.ts";
 import { galleryPage, galleryScript, galleryStyle } from "./gallery.ts";
 import type { ExecutionContext } from "./kv.ts";
 import { exportAttachments } from "./export_route.ts";
+import { createExport, deleteExport, downloadExport, getExport } from "./exports/routes.ts";
 import { downloadAttachment, getAttachment, health, listAttachments } from "./routes.ts";
 
 type Args = [Env, ExecutionContext];
@@ -110,7 +111,14 @@ router
   .get("/api/v1/attachments.ndjson", exportAttachments("ndjson"))
   .get("/api/v1/attachments.csv", exportAttachments("csv"))
   .get("/api/v1/attachments/:id", getAttachment)
-  .get("/api/v1/attachments/:id/download", downloadAttachment);
+  .get("/api/v1/attachments/:id/download", downloadAttachment)
+  .post("/api/v1/exports", createExport)
+  .get("/api/v1/exports/:id", getExport)
+  .get("/api/v1/exports/:id/download", downloadExport)
+  .delete("/api/v1/exports/:id", deleteExport);
+
+/** The export jobs' Workflow: wrangler.toml binds it as `EXPORT_JOBS` by this name. */
+export { ExportJobs } from "./exports/workflow.ts";
 
 /** The Worker's entry point. */
 export default { fetch: router.fetch };
