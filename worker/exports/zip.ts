@@ -23,6 +23,9 @@ const UTF8_NAMES = 0x0800;
 const VERSION_STORED = 20;
 const VERSION_ZIP64 = 45;
 const MAX_16 = 0xffff;
+const MADE_BY_UNIX = 3 << 8;
+/** `-rw-r--r--`, a regular file, in the high 16 bits (Unix mode). */
+const REGULAR_FILE_0644 = (0o100644 << 16) >>> 0;
 const MAX_32 = 0xffffffff;
 
 const encoder = new TextEncoder();
@@ -126,12 +129,13 @@ export function centralHeader(entry: ZipEntry, options: { zip64?: boolean } = {}
   const extra = zip64 ? 12 : 0;
   const writer = new Writer(46 + name.length + extra)
     .u32(CENTRAL_HEADER)
-    .u16(zip64 ? VERSION_ZIP64 : VERSION_STORED) // made by (MS-DOS attributes)
+    // Made by Unix (host 3): unzip then takes the UTF-8 flag at its word and the mode below.
+    .u16(MADE_BY_UNIX | (zip64 ? VERSION_ZIP64 : VERSION_STORED))
     .u16(zip64 ? VERSION_ZIP64 : VERSION_STORED) // needed
     .u16(UTF8_NAMES).u16(0).u16(time).u16(date)
     .u32(entry.crc).u32(entry.size).u32(entry.size)
     .u16(name.length).u16(extra).u16(0) // comment length
-    .u16(0).u16(0).u32(0) // disk, internal and external attributes
+    .u16(0).u16(0).u32(REGULAR_FILE_0644) // disk, internal and external attributes
     .u32(zip64 ? MAX_32 : entry.offset)
     .raw(name);
   // Only the fields set to 0xFFFFFFFF above appear in the extra field: here, the offset.
