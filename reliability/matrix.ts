@@ -165,7 +165,8 @@ export async function keyMatrix(options: MatrixOptions = {}): Promise<EngineRepo
       ids(all.filter((a) => a.details.assignment_id === assignment));
 
     const expectList = (state: KeyState, naming: typeof LIST_NAMINGS[number]): Expect => {
-      if (state === "unsealable") return { status: 500, upstream: false };
+      // A seal that does not open (another sealing key, or a record changed in KV) fails closed.
+      if (state === "unsealable") return { status: 401, upstream: false };
       if (!state.startsWith("valid")) return { status: 401, upstream: false };
       if (naming === "no pool or assignment") return { status: 400, upstream: false };
       const everyPool = state === "valid (every pool)";
@@ -185,11 +186,15 @@ export async function keyMatrix(options: MatrixOptions = {}): Promise<EngineRepo
         case "assignment_id of another pool":
           return everyPool
             ? { status: 200, ids: ofAssignment(otherAssignment), upstream: true }
-            : { status: 403, upstream: true }; // the probe that finds the assignment's pool
+            : { status: 403, upstream: true };
+        // A scoped key gets the same 403 for an unknown assignment as for a foreign one; a key of
+        // every pool gets upstream's empty answer.
+        // the probe that finds the assignment's pool
         case "assignment_id that exists nowhere":
-          return { status: 200, ids: [], upstream: true };
         case "pool_id of its pool + assignment_id of another":
-          return { status: 200, ids: [], upstream: true };
+          return everyPool
+            ? { status: 200, ids: [], upstream: true }
+            : { status: 403, upstream: true };
         case "pool_id of another + assignment_id of its pool":
           return everyPool
             ? { status: 200, ids: [], upstream: true }
@@ -205,7 +210,8 @@ export async function keyMatrix(options: MatrixOptions = {}): Promise<EngineRepo
       "a guessed id": "0983459b-e26f-42f3-a5fd-6e3feee913e7",
     };
     const expectId = (state: KeyState, naming: typeof ID_NAMINGS[number]): Expect => {
-      if (state === "unsealable") return { status: 500, upstream: false };
+      // A seal that does not open (another sealing key, or a record changed in KV) fails closed.
+      if (state === "unsealable") return { status: 401, upstream: false };
       if (!state.startsWith("valid")) return { status: 401, upstream: false };
       const id = idOf[naming];
       const visible = naming === "an attachment of its pool" ||

@@ -111,7 +111,11 @@ edgeSuite("Worker: upstream failures", { emulator: { pools: [250, 10] } }, async
         edge.emulator.clearRequests();
         const answer = await edge.request(path, { key: rejected.key });
         const body = assertError(answer, 502, "REMOTE_SERVICE_UNAVAILABLE");
-        assert.equal(body.message, "The upstream API rejected this key's Toloka token", path);
+        assert.equal(
+          body.message,
+          "The upstream Toloka API rejected the Toloka token sealed in this API key (it answered 401); the key must be issued again with a token that this Worker's upstream accepts",
+          path,
+        );
         // A 401 is not retried: one upstream request.
         assert.deepEqual(edge.emulator.requests.map((r) => r.status), [401], path);
       }
