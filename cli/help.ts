@@ -41,6 +41,7 @@ Usage:
 Commands:
   list        print every attachment that matches, as a table, JSON, NDJSON or CSV
   download    fetch every attachment that matches into a folder; resumable
+  export      have an edge Worker build one ZIP, CSV or NDJSON of every match; download it
   keys        create, list and revoke API keys of the edge Worker
 
 Global flags:
@@ -107,6 +108,35 @@ Exit codes: 0 every file is there, 1 some are missing (listed at the end; run ag
 
 Example:
   ${RUN} download --pool-id 154 --out ./pool-154 --concurrency 16
+`;
+
+/** `export --help`. */
+export const EXPORT_HELP = `Have an edge Worker export every match as one file, then download it.
+
+Usage:
+  ${RUN} export --base-url URL --pool-id ID --format zip|csv|ndjson --out FILE [filters]
+  ${RUN} export --base-url URL --job ID --out FILE
+
+The Worker's export job (a Cloudflare Workflow writing into R2) builds the file, so nothing
+needs to stay open: Ctrl-C while it runs leaves the job running and prints the --job command
+that fetches it later. The download resumes from FILE.part when cut.
+
+Export:
+  --format FORMAT          zip (every file stored, manifest.ndjson last), csv or ndjson
+  --out FILE               where the result goes; required
+  --job ID                 follow (and download) a job created before
+  --verify                 for a ZIP: check every file's size and SHA-256 against the manifest
+  --quiet                  no progress
+  --order ORDER            id (default), -id, created or -created
+
+Connection:
+  TOLOKA_TOKEN             (environment) the Worker's API key (tae_...)
+  --base-url URL           the Worker's API root, such as https://edge.example/api/v1; required
+
+${FILTERS}
+
+Example:
+  ${RUN} export --base-url https://edge.example/api/v1 --pool-id 154 --format zip --out pool-154.zip --verify
 `;
 
 /** `keys --help`. */

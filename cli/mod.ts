@@ -44,9 +44,10 @@
 
 import { type CliOptions, type Context, resolveContext } from "./context.ts";
 import { downloadCommand } from "./download.ts";
+import { exportCommand } from "./export.ts";
 import { errorText, EXIT, exitCodeOf } from "./errors.ts";
 import { parseFlags, quote, UsageError, wantsHelp } from "./flags.ts";
-import { DOWNLOAD_HELP, KEYS_HELP, LIST_HELP, MAIN_HELP } from "./help.ts";
+import { DOWNLOAD_HELP, EXPORT_HELP, KEYS_HELP, LIST_HELP, MAIN_HELP } from "./help.ts";
 import { keysCommand } from "./keys.ts";
 import { listCommand } from "./list.ts";
 import { VERSION } from "./version.ts";
@@ -58,6 +59,7 @@ const COMMANDS: Readonly<
 > = {
   list: { help: LIST_HELP, run: listCommand },
   download: { help: DOWNLOAD_HELP, run: downloadCommand },
+  export: { help: EXPORT_HELP, run: exportCommand },
   keys: { help: KEYS_HELP, run: keysCommand },
 };
 
@@ -97,12 +99,12 @@ async function dispatch(context: Context, args: readonly string[]): Promise<numb
   }
   const { flags } = parseFlags(leading, LEADING_FLAGS, "the command line");
   if (name === undefined || name === "--") {
-    throw new UsageError("a command is needed: list, download or keys (see --help)");
+    throw new UsageError("a command is needed: list, download, export or keys (see --help)");
   }
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (command === undefined) {
     throw new UsageError(
-      `unknown command ${quote(name)}: use list, download or keys (see --help)`,
+      `unknown command ${quote(name)}: use list, download, export or keys (see --help)`,
     );
   }
   if (flags.has("help") || wantsHelp(rest)) {
