@@ -28,6 +28,7 @@ import { measureThroughput } from "./throughput.ts";
 import { measureValidation } from "./validation.ts";
 import { measureWorkerOverhead } from "./worker_overhead.ts";
 import { measureExportCpu } from "./export_cpu.ts";
+import { measureExportJobs } from "./export_jobs.ts";
 
 const TOKEN = "test-token";
 /** Pool sizes of the loopback emulator: "1" throughput, "2" parallel scan, "3" latency. */
@@ -98,6 +99,7 @@ const worker = await measureWorkerOverhead({ warmup: 300, requests: 1_000 });
 section("7. Worker CPU per exported page (workerd's own CPU time, /proc)");
 const exportCpu = await measureExportCpu({ repeats: 20, log });
 const fewestPages = Math.min(...exportCpu.runs.map((run) => run.pagesIn10Ms));
+const exportJobs = await measureExportJobs();
 
 const totalSeconds = (performance.now() - started) / 1000;
 
@@ -176,6 +178,16 @@ const rows: [string, string, string, boolean][] = [
     "≥ 4 (the default SUBREQUEST_BUDGET)",
     fewestPages >= 4,
   ],
+  [
+    `8. Export jobs (local Workflow + R2, SUBREQUEST_BUDGET ${exportJobs.budget}): rate; steps and upstream requests per 10,000`,
+    exportJobs.runs.map((run) =>
+      `${run.format} **${int(run.perSecond)} ${run.format === "zip" ? "files" : "items"}/s**, ${
+        int(run.stepsPer10k)
+      } steps, ${int(run.requestsPer10k)} requests (≤ ${run.maxRequestsPerStep} a step)`
+    ).join("; "),
+    "no step over the budget",
+    exportJobs.runs.every((run) => run.maxRequestsPerStep <= exportJobs.budget),
+  ],
 ];
 
 console.log(`\n| goal | figure | target | met |\n| --- | --- | --- | --- |`);
@@ -201,6 +213,7 @@ const results = {
   validation,
   worker,
   exportCpu,
+  exportJobs,
 };
 await Deno.writeTextFile(
   new URL("./results.json", import.meta.url),

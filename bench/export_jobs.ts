@@ -1,0 +1,83 @@
+/**
+ * Export jobs on this machine: the bundled Worker in workerd with its local Workflow and R2
+ * (Miniflare), the emulator upstream on loopback. Runs an NDJSON job over 10,000 attachments and
+ * a ZIP job over 2,000 files at `SUBREQUEST_BUDGET` 45 and reports items/s and files/s from
+ * `POST` to `complete`, and the Workflow steps and upstream requests it took, per 10,000
+ * attachments.
+ *
+ * Run alone: `deno run -A bench/export_jobs.ts`; `deno task bench` runs it as figure 8.
+ *
+ * @module
+ */
+
+import { startExports } from "../tests/export_harness.ts";
+
+/** One job's figures. */
+export interface ExportJobRun {
+  format: "ndjson" | "zip";
+  items: number;
+  bytes: number;
+  seconds: number;
+  /** Items (ndjson) or files (zip) per second, from the POST to `complete`. */
+  perSecond: number;
+  /** Workflow steps (part, compose and the rest) per 10,000 attachments. */
+  stepsPer10k: number;
+  /** Upstream requests per 10,000 attachments. */
+  requestsPer10k: number;
+  /** The most upstream requests any step made. */
+  maxRequestsPerStep: number;
+}
+
+/** What {@link measureExportJobs} reports. */
+export interface ExportJobsResult {
+  budget: number;
+  runs: ExportJobRun[];
+}
+
+/** Runs the two jobs. */
+export async function measureExportJobs(): Promise<ExportJobsResult> {
+  const budget = 45;
+  const edge = await startExports({
+    emulator: { pools: [10_000, 2_000] },
+    subrequestBudget: budget,
+  });
+  try {
+    const { key } = await edge.issue({ pools: null });
+    const runs: ExportJobRun[] = [];
+    for (const [format, pool] of [["ndjson", "1"], ["zip", "2"]] as const) {
+      const started = performance.now();
+      const created = await edge.create(key, { filter: { pool_id: pool }, format });
+      const id = JSON.parse(created.text).id as string;
+      const job = await edge.waitFor(key, id, 600_000);
+      const seconds = (performance.now() - started) / 1000;
+      if (job.status !== "complete") throw new Error(`job ${id} ended ${job.status}`);
+      const steps = edge.stepLines(id).filter((line) =>
+        typeof line.step === "string" && line.status !== "error"
+      ).length;
+      const counts = [...edge.subrequests].filter(([name]) =>
+        name.startsWith(`export-${id}-`)
+      );
+      const requests = counts.reduce((sum, [, count]) => sum + count.total, 0);
+      const scale = 10_000 / job.items;
+      runs.push({
+        format,
+        items: job.items,
+        bytes: job.bytes,
+        seconds,
+        perSecond: job.items / seconds,
+        stepsPer10k: steps * scale,
+        requestsPer10k: requests * scale,
+        maxRequestsPerStep: Math.max(0, ...counts.map(([, count]) => count.total)),
+      });
+    }
+    return { budget, runs };
+  } finally {
+    await edge.close();
+  }
+}
+
+if (import.meta.main) {
+  const result = await measureExportJobs();
+  // deno-lint-ignore no-console -- a benchmark's output
+  console.log(JSON.stringify(result, null, 2));
+}
