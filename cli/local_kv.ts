@@ -35,6 +35,16 @@ export interface LocalKvOptions {
    * @default {".wrangler/state/v3/kv" in the root}
    */
   persistTo?: string;
+  /**
+   * Leave SIGINT and SIGTERM to the caller. Miniflare, while it runs, answers them by exiting the
+   * process at once (its exit hook); a caller that is itself stopping on a signal (`deno task
+   * start` revoking its demo key) must not be cut short by the next one, so Miniflare's handlers
+   * are removed the moment it is created. Its exit handler stays, so workerd still stops with
+   * the process.
+   *
+   * @default {false}
+   */
+  ownSignals?: boolean;
 }
 
 /** Reads the id of the KV namespace a wrangler config binds as `TOKENS` from its text. */
@@ -66,12 +76,23 @@ export async function withLocalKv<T>(
   const id = await tokensNamespaceId(root, options.configPath);
   const persist = new URL(options.persistTo ?? ".wrangler/state/v3/kv", root);
   const { Miniflare } = await import("miniflare");
+  const { default: process } = await import("node:process");
+  const signals = ["SIGINT", "SIGTERM"] as const;
+  const before = new Map(signals.map((name) => [name, new Set(process.listeners(name))]));
   const mf = new Miniflare({
     modules: true,
     script: "export default { fetch() { return new Response(null, { status: 404 }); } };",
     kvNamespaces: { TOKENS: id },
     kvPersist: fileURLToPath(persist),
   });
+  if (options.ownSignals) {
+    // Synchronously after the constructor, which registered them: no signal can come between.
+    for (const name of signals) {
+      for (const listener of process.listeners(name)) {
+        if (!before.get(name)!.has(listener)) process.removeListener(name, listener);
+      }
+    }
+  }
   try {
     await mf.ready;
     const kv = await mf.getKVNamespace("TOKENS") as unknown as KvNamespace;

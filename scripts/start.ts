@@ -17,13 +17,13 @@
 
 import { TolokaEmulator } from "../src/testing/mod.ts";
 import { generateSealingKey, issueKey, revokeKey } from "../worker/keys.ts";
-import { withLocalKv } from "../cli/local_kv.ts";
+import { START_EMULATOR_TOKEN, withLocalKv } from "../cli/local_kv.ts";
 import { spawnWranglerDev, waitForHealth } from "./wrangler_dev.ts";
 import { choosePort, isPortFree, parsePortVariable, readyUrl } from "./start_port.ts";
 import { onceStopper } from "./shutdown.ts";
 
 const root = new URL("../", import.meta.url);
-const UPSTREAM_TOKEN = "demo-upstream-token";
+const UPSTREAM_TOKEN = START_EMULATOR_TOKEN;
 const DEMO_POOLS = ["1", "2", "3"];
 const DEMO_KEY_LIFETIME_MS = 24 * 60 * 60 * 1000;
 const READY_TIMEOUT_MS = 90_000;
@@ -85,7 +85,7 @@ const stopper = onceStopper(async () => {
   clearTimeout(killer);
   await upstream.close();
   try {
-    const existed = await withLocalKv(root, (kv) => revokeKey(kv, key));
+    const existed = await revokeDemoKey();
     out(
       existed
         ? `Revoked the demo key ${shortKey} (pools ${DEMO_POOLS.join(", ")}).`
@@ -99,6 +99,21 @@ const stopper = onceStopper(async () => {
     return false;
   }
 });
+/**
+ * Revokes the demo key in the local KV. Our own signal handling stays in charge (a second Ctrl-C
+ * must not cut the revoke short), but a Ctrl-C reaches the whole process group, the workerd that
+ * Miniflare starts for the KV included: one killed that way is started again, twice at most.
+ */
+async function revokeDemoKey(): Promise<boolean> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await withLocalKv(root, (kv) => revokeKey(kv, key), { ownSignals: true });
+    } catch (error) {
+      if (attempt === 3) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+  }
+}
 const stop = async (code: number): Promise<never> => Deno.exit(await stopper.stop(code));
 Deno.addSignalListener("SIGINT", () => void stop(0));
 Deno.addSignalListener("SIGTERM", () => void stop(0));
@@ -138,6 +153,9 @@ out(
   `Toloka API emulator (upstream): ${upstream.baseUrl}  (${emulator.attachments.length} attachments in pools ${
     poolsOf(emulator).join(", ")
   })`,
+);
+out(
+  `Upstream token (emulator):       ${UPSTREAM_TOKEN}  (keys create --local uses it when TOLOKA_TOKEN is unset)`,
 );
 out(`Edge Worker (wrangler dev):      ${edge}`);
 out(
