@@ -46,7 +46,7 @@ import { type CliOptions, type Context, resolveContext } from "./context.ts";
 import { downloadCommand } from "./download.ts";
 import { exportCommand } from "./export.ts";
 import { errorText, EXIT, exitCodeOf } from "./errors.ts";
-import { parseFlags, quote, UsageError, wantsHelp } from "./flags.ts";
+import { parseFlags, quote, suggestFlag, UsageError, wantsHelp } from "./flags.ts";
 import { DOWNLOAD_HELP, EXPORT_HELP, KEYS_HELP, LIST_HELP, MAIN_HELP } from "./help.ts";
 import { keysCommand } from "./keys.ts";
 import { listCommand } from "./list.ts";
@@ -103,8 +103,14 @@ async function dispatch(context: Context, args: readonly string[]): Promise<numb
   }
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (command === undefined) {
+    const near = suggestFlag(
+      name,
+      Object.fromEntries(Object.keys(COMMANDS).map((c) => [c, "boolean"])),
+    );
     throw new UsageError(
-      `unknown command ${quote(name)}: use list, download, export or keys (see --help)`,
+      `unknown command ${quote(name)}: ${
+        near === undefined ? "" : `did you mean ${near}? `
+      }use list, download, export or keys (see --help)`,
     );
   }
   if (flags.has("help") || wantsHelp(rest)) {

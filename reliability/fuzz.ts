@@ -207,6 +207,8 @@ export function expect(
     if (!id || id === "." || id === ".." || id.length > 200 || /[\u0000-\u001f\u007f/]/.test(id)) {
       return none(400, route);
     }
+    // These routes take no parameters: any is refused like an unknown one of the listing.
+    if ([...url.searchParams.keys()].length > 0) return none(400, route);
     const visible = scope === "all" ? world.allIds.has(id) : world.ownIds.includes(id);
     return { status: visible ? 200 : 404, route, upstream: "route", scope, id };
   }
@@ -239,18 +241,12 @@ export function expect(
   }
   if (invalid) return none(400, route);
   if (scope === "1") {
-    if (pool !== undefined) {
-      return pool === "1"
-        ? { status: 200, route, upstream: "route", scope }
-        : { ...none(403, route), scope };
-    }
-    const assignmentPool = world.assignmentPool.get(assignment!);
-    return {
-      status: assignmentPool === undefined || assignmentPool === "1" ? 200 : 403,
-      route,
-      upstream: "route",
-      scope,
-    };
+    if (pool !== undefined && pool !== "1") return { ...none(403, route), scope };
+    if (assignment === undefined) return { status: 200, route, upstream: "route", scope };
+    // An assignment is probed upstream for its pool; an unknown one is refused like a foreign
+    // one, with or without pool_id.
+    const assignmentPool = world.assignmentPool.get(assignment);
+    return { status: assignmentPool === "1" ? 200 : 403, route, upstream: "route", scope };
   }
   return { status: 200, route, upstream: "route", scope };
 }

@@ -250,9 +250,16 @@ Deno.test("bad flags each give one 'error:' line, exit code 2 and no request", a
       'error: --concurrency must be an integer from 1 to 64, got "0"',
     ],
     [["download", "--pool-id", "1"], "error: --out is required: the folder to download into"],
-    [["dowload"], 'error: unknown command "dowload": use list, download or keys (see --help)'],
-    [[], "error: a command is needed: list, download or keys (see --help)"],
-    [["keys"], "error: keys needs a subcommand: create, list or revoke (see keys --help)"],
+    [
+      ["dowload"],
+      'error: unknown command "dowload": did you mean download? use list, download, export or keys (see --help)',
+    ],
+    [
+      ["frobnicate"],
+      'error: unknown command "frobnicate": use list, download, export or keys (see --help)',
+    ],
+    [[], "error: a command is needed: list, download, export or keys (see --help)"],
+    [["keys"], "error: keys needs a subcommand: create, list, revoke or migrate (see keys --help)"],
     [
       ["keys", "list"],
       "error: keys list needs --local (the KV of deno task start) or --remote (the deployed Worker's KV)",

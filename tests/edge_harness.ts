@@ -322,7 +322,7 @@ export function assertError(answer: EdgeAnswer, status: number, code: string): E
  * A request stays open until its answer's body has been sent (or the connection dropped); an
  * upstream reset is passed on as a reset.
  */
-function countingProxy(
+export function countingProxy(
   target: string,
   counts: Map<string, SubrequestCount>,
 ): Deno.HttpServer<Deno.NetAddr> {

@@ -11,13 +11,12 @@
 import assert from "node:assert/strict";
 import { Miniflare } from "miniflare";
 import { type EmulatorOptions, type EmulatorServer, TolokaEmulator } from "../src/testing/mod.ts";
-import { releaseWithBody } from "../src/budget.ts";
-import { resetResponse } from "../src/testing/reply.ts";
 import type { KvNamespace } from "../worker/kv.ts";
 import { issueKey, type KeyRecord } from "../worker/keys.ts";
 import type { R2Bucket } from "../worker/exports/runtime.ts";
 import { buildWorker } from "../scripts/build_worker.ts";
 import { randomSealingKey } from "./keys_fixtures.ts";
+import { countingProxy, type SubrequestCount } from "./edge_harness.ts";
 
 /** The upstream token the emulator accepts; keys seal it. */
 export const UPSTREAM_TOKEN = "export-upstream-token-93be71";
@@ -71,7 +70,7 @@ export interface ExportEdge {
   /** Every log line of the Worker (requests and Workflow steps). */
   logs: string[];
   /** Upstream requests per `X-Request-Id`. */
-  subrequests: Map<string, { total: number; open: number; peak: number }>;
+  subrequests: Map<string, SubrequestCount>;
   /** Every answer's headers and body, and every secret issued, for the leak scan. */
   seen: string[];
   secrets: Set<string>;
@@ -96,7 +95,7 @@ export async function startExports(options: ExportEdgeOptions = {}): Promise<Exp
   const script = await buildWorker();
   const emulator = new TolokaEmulator({ tokens: [UPSTREAM_TOKEN], ...options.emulator });
   const upstream = await emulator.serve();
-  const subrequests = new Map<string, { total: number; open: number; peak: number }>();
+  const subrequests = new Map<string, SubrequestCount>();
   const counter = countingProxy(upstream.url, subrequests);
   const budget = options.subrequestBudget ?? 45;
   const sealingKey = randomSealingKey();
@@ -228,50 +227,6 @@ export async function startExports(options: ExportEdgeOptions = {}): Promise<Exp
       await upstream.close();
     },
   };
-}
-
-/**
- * A loopback proxy in front of the emulator counting upstream requests per `X-Request-Id` and how
- * many were open at once (until the answer's body ended).
- */
-function countingProxy(
-  target: string,
-  counts: Map<string, { total: number; open: number; peak: number }>,
-): Deno.HttpServer<Deno.NetAddr> {
-  return Deno.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    onListen(): void {},
-    onError(): Response {
-      return new Response(null, { status: 500 });
-    },
-  }, async (request) => {
-    const id = request.headers.get("x-request-id") ?? "";
-    let entry = counts.get(id);
-    if (entry === undefined) counts.set(id, entry = { total: 0, open: 0, peak: 0 });
-    const count = entry;
-    count.total++;
-    count.open++;
-    count.peak = Math.max(count.peak, count.open);
-    let closed = false;
-    const close = (): void => {
-      if (!closed) {
-        closed = true;
-        count.open--;
-      }
-    };
-    const url = new URL(request.url);
-    let response: Response;
-    try {
-      response = await fetch(`${target}${url.pathname}${url.search}`, {
-        headers: request.headers,
-      });
-    } catch {
-      close();
-      return resetResponse();
-    }
-    return releaseWithBody(response, close);
-  });
 }
 
 /** Reads a ZIP with Python's `zipfile` (an independent reader): every entry's CRC is checked. */

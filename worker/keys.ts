@@ -20,6 +20,7 @@
  * @module
  */
 
+import { base64url, decodeBase64url } from "./base64url.ts";
 import type { KvNamespace } from "./kv.ts";
 
 /** The JSON stored in KV under `key:<sha256 hex>`. */
@@ -319,20 +320,4 @@ export function parseKeyRecord(value: unknown): KeyRecord | null {
     return null;
   }
   return r as unknown as KeyRecord;
-}
-
-function base64url(bytes: Uint8Array): string {
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-}
-
-function decodeBase64url(text: string): Uint8Array<ArrayBuffer> | null {
-  if (!/^[A-Za-z0-9_-]*$/.test(text)) return null;
-  try {
-    const binary = atob(text.replaceAll("-", "+").replaceAll("_", "/"));
-    return Uint8Array.from(binary, (c) => c.charCodeAt(0));
-  } catch {
-    return null;
-  }
 }
