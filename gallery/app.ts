@@ -16,6 +16,7 @@ import {
   TolokaApiError,
 } from "../mod.ts";
 import { splitExport } from "./export_follow.ts";
+import { type ExportJob, jobEnded, jobProgress } from "./export_job.ts";
 import { describeFailure } from "./messages.ts";
 
 const KEY_STORAGE = "toloka-edge.key";
@@ -305,7 +306,7 @@ $("#download").addEventListener("click", async () => {
   }
 });
 
-for (const button of exportsBar.querySelectorAll<HTMLButtonElement>("button")) {
+for (const button of exportsBar.querySelectorAll<HTMLButtonElement>("button[data-format]")) {
   button.addEventListener("click", async () => {
     const current = session;
     if (!current) return;
@@ -367,6 +368,105 @@ async function exportAll(current: Session, format: string, query: URLSearchParam
   }
   setStatus(`Exported ${parts.length} part${parts.length === 1 ? "" : "s"} into one file.`);
   return new Blob(parts, { type: format === "csv" ? "text/csv" : "application/x-ndjson" });
+}
+
+// --- export jobs ----------------------------------------------------------------------------
+
+/** How often a running job is looked at. */
+const JOB_POLL_MS = 1_000;
+const cancelJob = $<HTMLButtonElement>("#cancel-job");
+/** The job this page is following, if any. */
+let followed: { id: string; key: string; stop: AbortController } | undefined;
+
+for (const button of exportsBar.querySelectorAll<HTMLButtonElement>("button[data-job]")) {
+  button.addEventListener("click", () => {
+    const current = session;
+    if (current) void runJob(current, button.dataset.job!);
+  });
+}
+
+cancelJob.addEventListener("click", async () => {
+  const job = followed;
+  if (!job) return;
+  job.stop.abort();
+  try {
+    await jobRequest(job.key, "DELETE", `/api/v1/exports/${encodeURIComponent(job.id)}`);
+    setStatus("The export was cancelled.");
+  } catch (error) {
+    showError(describeFailure(error));
+  }
+});
+
+/** Sends one request of the export-job API with the page's key; Toloka's error body on failure. */
+async function jobRequest(
+  key: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  signal?: AbortSignal,
+): Promise<ExportJob | undefined> {
+  const response = await fetch(path, {
+    method,
+    headers: {
+      Authorization: `OAuth ${key}`,
+      ...(body === undefined ? {} : { "Content-Type": "application/json" }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    ...(signal ? { signal } : {}),
+  });
+  if (!response.ok) {
+    const error = await response.json().catch(() => null);
+    throw new TolokaApiError({
+      status: response.status,
+      code: error?.code ?? `HTTP_${response.status}`,
+      message: error?.message ?? response.statusText,
+      payload: error?.payload ?? null,
+    });
+  }
+  return response.status === 204 ? undefined : await response.json() as ExportJob;
+}
+
+/**
+ * Starts an export job of the current selection, follows its progress, and downloads the result
+ * through its signed link when it is complete.
+ */
+async function runJob(current: Session, format: string): Promise<void> {
+  followed?.stop.abort();
+  const stop = new AbortController();
+  try {
+    let job = (await jobRequest(current.key, "POST", "/api/v1/exports", {
+      filter: current.filter,
+      order: current.order,
+      format,
+    }))!;
+    followed = { id: job.id, key: current.key, stop };
+    cancelJob.hidden = false;
+    while (!jobEnded(job)) {
+      setStatus(jobProgress(job));
+      await new Promise((resolve) => setTimeout(resolve, JOB_POLL_MS));
+      if (stop.signal.aborted) return;
+      job = (await jobRequest(
+        current.key,
+        "GET",
+        `/api/v1/exports/${encodeURIComponent(job.id)}`,
+        undefined,
+        stop.signal,
+      ))!;
+    }
+    if (job.status === "failed") return showError(jobProgress(job));
+    setStatus(jobProgress(job));
+    // A link signed for 15 minutes, just refreshed by the GET above; no header needed.
+    if (job.status === "complete" && job.download_url) {
+      save(job.download_url, `attachments.${format}`);
+    }
+  } catch (error) {
+    if (!stop.signal.aborted) showError(describeFailure(error));
+  } finally {
+    if (followed?.stop === stop) {
+      followed = undefined;
+      cancelJob.hidden = true;
+    }
+  }
 }
 
 function save(url: string, fileName: string): void {

@@ -8,10 +8,22 @@
 import assert from "node:assert/strict";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { type Edge, edgeSuite } from "./edge_harness.ts";
+import { startExports } from "./export_harness.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const hasChromium = await Deno.stat(CHROMIUM).then(() => true, () => false);
 const ARTIFACTS = new URL("../test-artifacts/", import.meta.url);
+/** Headless, and none of Chromium's own calls home (refused on this closed network). */
+const BROWSER_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 
 if (!hasChromium) {
   Deno.test({
@@ -22,23 +34,63 @@ if (!hasChromium) {
 } else {
   // A budget of 3 upstream requests per Worker request: a pool-1 export takes several responses.
   edgeSuite("Gallery page in Chromium", { subrequestBudget: 3 }, async (t, edge) => {
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: BROWSER_ARGS });
     try {
       await steps(t, edge, browser);
     } finally {
       await browser.close();
+    }
+  });
+
+  Deno.test("Gallery export jobs in Chromium", async (t) => {
+    const edge = await startExports({ emulator: { pools: [300, 12] } });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: BROWSER_ARGS });
+    try {
+      const { key } = await edge.issue({ pools: ["1", "2"] });
+      await t.step(
+        "Export all (NDJSON) runs a job and downloads it through its signed link",
+        async () => {
+          const { page, problems } = await open(edge, browser);
+          await search(page, { key, pool_id: "1", order: "id" });
+          await page.waitForSelector(".card");
+          const [download] = await Promise.all([
+            page.waitForEvent("download", { timeout: 60_000 }),
+            page.click('button[data-job="ndjson"]'),
+          ]);
+          assert.match(download.url(), /\/api\/v1\/exports\/[^/]+\/download\?/);
+          const lines = (await Deno.readTextFile(await download.path())).trimEnd().split("\n");
+          const expected = edge.emulator.attachments.filter((a) => a.details.pool_id === "1")
+            .map((a) => a.id).sort();
+          assert.deepEqual(lines.map((line) => JSON.parse(line).id), expected);
+          assert.match(
+            await page.textContent("#status") ?? "",
+            /^Export complete: 300 attachments/,
+          );
+          assert.deepEqual(problems, []);
+          await page.context().close();
+        },
+      );
+      await t.step("Export all (ZIP) of a small pool downloads a ZIP of every file", async () => {
+        const { page, problems } = await open(edge, browser);
+        await search(page, { key, pool_id: "2", order: "id" });
+        await page.waitForSelector(".card");
+        const [download] = await Promise.all([
+          page.waitForEvent("download", { timeout: 60_000 }),
+          page.click('button[data-job="zip"]'),
+        ]);
+        const bytes = await Deno.readFile(await download.path());
+        assert.deepEqual([...bytes.subarray(0, 4)], [0x50, 0x4b, 0x03, 0x04], "a ZIP");
+        assert.match(await page.textContent("#status") ?? "", /12 attachments, 12 files/);
+        assert.deepEqual(problems, []);
+        await page.context().close();
+      });
+      await t.step("no step went over its budget, and no secret reached a log line", () => {
+        edge.assertWithinLimits();
+        edge.assertNoSecrets();
+      });
+    } finally {
+      await browser.close();
+      await edge.close();
     }
   });
 }
@@ -49,7 +101,7 @@ interface Watched {
   problems: string[];
 }
 
-async function open(edge: Edge, browser: Browser): Promise<Watched> {
+async function open(edge: { url: string }, browser: Browser): Promise<Watched> {
   const context = await browser.newContext({
     acceptDownloads: true,
     viewport: { width: 1200, height: 800 },

@@ -1,0 +1,57 @@
+/**
+ * "Export all" at the edge: an export job (`POST /api/v1/exports`) built by the Worker's Workflow
+ * into R2, followed until it ends, then fetched through its signed `download_url` (a link the
+ * browser opens with no `Authorization` header). This module holds what can be said without a
+ * browser: the job's shape, whether it is over, and its progress as a sentence.
+ *
+ * @module
+ */
+
+/** An export job as `GET /api/v1/exports/{id}` shows it (the fields the page reads). */
+export interface ExportJob {
+  id: string;
+  status: "queued" | "running" | "complete" | "failed" | "cancelled";
+  format: string;
+  items: number;
+  files: number;
+  bytes: number;
+  download_url: string | null;
+  error: { code: string; message: string } | null;
+}
+
+/** Whether a job has ended (complete, failed or cancelled). */
+export function jobEnded(job: ExportJob): boolean {
+  return job.status === "complete" || job.status === "failed" || job.status === "cancelled";
+}
+
+/** A byte count for people: `0 B`, `12.3 KiB`, `4.0 MiB`. */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** The job's state as one sentence for the status line. */
+export function jobProgress(job: ExportJob): string {
+  const counts = `${job.items.toLocaleString("en")} attachment${job.items === 1 ? "" : "s"}${
+    job.format === "zip" ? `, ${job.files.toLocaleString("en")} files` : ""
+  }, ${formatBytes(job.bytes)}`;
+  switch (job.status) {
+    case "queued":
+      return `Export (${job.format.toUpperCase()}) queued…`;
+    case "running":
+      return `Exporting (${job.format.toUpperCase()}) at the edge: ${counts} so far…`;
+    case "complete":
+      return `Export complete: ${counts}. Downloading…`;
+    case "failed":
+      return `The export failed: ${job.error?.message ?? "no reason given"}.`;
+    case "cancelled":
+      return "The export was cancelled.";
+  }
+}
