@@ -140,12 +140,13 @@ Example:
 `;
 
 /** `keys --help`. */
-export const KEYS_HELP = `Create, list and revoke API keys of the edge Worker.
+export const KEYS_HELP = `Create, list, revoke and migrate API keys of the edge Worker.
 
 Usage:
-  ${RUN} keys create --local|--remote --name NAME [--pools 1,2] [--expires 30d]
-  ${RUN} keys list   --local|--remote [--format table|json]
-  ${RUN} keys revoke --local|--remote <key or key id>
+  ${RUN} keys create  --local|--remote --name NAME [--pools 1,2] [--expires 30d]
+  ${RUN} keys list    --local|--remote [--format table|json]
+  ${RUN} keys revoke  --local|--remote <key or key id>
+  ${RUN} keys migrate --local|--remote [--yes] [key id ...]
 
 Where the keys are:
   --local                  the KV of wrangler dev / deno task start (.wrangler/state/v3/kv),
@@ -159,7 +160,9 @@ create:
   --name NAME              who or what the key is for; required
   --pools 1,2              the pools the key may see; omitted: every pool of the token
   --expires WHEN           a date (2026-12-31, UTC) or a duration (90m, 12h, 30d, 8w)
-  TOLOKA_TOKEN             (environment) the Toloka token the key acts with; stored sealed
+  TOLOKA_TOKEN             (environment) the Toloka token the key acts with; stored sealed.
+                           With --local and no TOLOKA_TOKEN, the token of deno task start's
+                           emulator (demo-upstream-token) is used, with a note
   The key is printed once, alone on stdout; details go to stderr.
 
 list:
@@ -169,4 +172,10 @@ list:
 revoke:
   Takes the key itself or its id from keys list (8 hex digits or more). The edge may accept a
   revoked key for up to about a minute (Workers KV caching).
+
+migrate:
+  Key records of version 1 (their seal does not cover their pools and expiry) are refused by
+  the Worker until they are resealed as version 2. Without --yes, shows each v1 record's name,
+  pools, expiry and whether its seal opens, and changes nothing; with --yes, reseals them (all,
+  or the ids given), each only if it still has the scope just shown.
 `;
