@@ -8,6 +8,7 @@
  */
 
 import type { Context } from "./context.ts";
+import { formatBytes } from "./display.ts";
 import { EXIT } from "./errors.ts";
 import {
   booleanFlag,
@@ -312,10 +313,4 @@ export async function verifyZip(path: string): Promise<number> {
   } finally {
     file.close();
   }
-}
-
-function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }

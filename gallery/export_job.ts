@@ -7,6 +7,8 @@
  * @module
  */
 
+import { formatBytes } from "../cli/display.ts";
+
 /** An export job as `GET /api/v1/exports/{id}` shows it (the fields the page reads). */
 export interface ExportJob {
   id: string;
@@ -22,19 +24,6 @@ export interface ExportJob {
 /** Whether a job has ended (complete, failed or cancelled). */
 export function jobEnded(job: ExportJob): boolean {
   return job.status === "complete" || job.status === "failed" || job.status === "cancelled";
-}
-
-/** A byte count for people: `0 B`, `12.3 KiB`, `4.0 MiB`. */
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ["KiB", "MiB", "GiB", "TiB"];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(1)} ${units[unit]}`;
 }
 
 /** The job's state as one sentence for the status line. */

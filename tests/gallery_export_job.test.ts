@@ -1,7 +1,7 @@
 /** The gallery's export-job helpers: when a job is over, and its progress as a sentence. */
 
 import assert from "node:assert/strict";
-import { type ExportJob, formatBytes, jobEnded, jobProgress } from "../gallery/export_job.ts";
+import { type ExportJob, jobEnded, jobProgress } from "../gallery/export_job.ts";
 
 const job = (status: ExportJob["status"], extra: Partial<ExportJob> = {}): ExportJob => ({
   id: "j1",
@@ -28,7 +28,7 @@ Deno.test("jobProgress() says what the job has written, files only for a ZIP", (
   assert.equal(jobProgress(job("queued")), "Export (ZIP) queued…");
   assert.equal(
     jobProgress(job("running")),
-    "Exporting (ZIP) at the edge: 1,234 attachments, 1,200 files, 5.0 MiB so far…",
+    "Exporting (ZIP) at the edge: 1,234 attachments, 1,200 files, 5.00 MiB so far…",
   );
   assert.equal(
     jobProgress(job("complete", { format: "csv", items: 1, bytes: 300 })),
@@ -39,14 +39,4 @@ Deno.test("jobProgress() says what the job has written, files only for a ZIP", (
     "The export failed: No access.",
   );
   assert.equal(jobProgress(job("cancelled")), "The export was cancelled.");
-});
-
-Deno.test("formatBytes() picks the unit", () => {
-  assert.deepEqual([0, 1023, 1024, 1536, 3 * 1024 ** 3].map(formatBytes), [
-    "0 B",
-    "1023 B",
-    "1.0 KiB",
-    "1.5 KiB",
-    "3.0 GiB",
-  ]);
 });
