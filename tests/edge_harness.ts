@@ -34,6 +34,11 @@ export interface EdgeOptions {
   /** `KEY_CACHE_TTL_MS`. */
   keyCacheTtlMs?: number;
   /**
+   * Put the counting proxy between the Worker and the emulator (default `true`). Benchmarks of
+   * the Worker's own latency turn it off: the proxy is one more loopback hop.
+   */
+  countSubrequests?: boolean;
+  /**
    * `SUBREQUEST_BUDGET`. Default 45 (the Free plan's subrequest cap less retries' headroom, and
    * wrangler.toml's value before the CPU figure lowered it to 4), so most suites read an export
    * of a few thousand items in one response; the continuation suites run at 3 and 45.
@@ -128,9 +133,9 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
   });
   const upstream = await emulator.serve();
   const subrequests = new Map<string, SubrequestCount>();
-  let counter: Deno.HttpServer<Deno.NetAddr>;
+  let counter: Deno.HttpServer<Deno.NetAddr> | undefined;
   try {
-    counter = countingProxy(upstream.url, subrequests);
+    if (options.countSubrequests !== false) counter = countingProxy(upstream.url, subrequests);
   } catch (error) {
     await upstream.close();
     throw error;
@@ -152,7 +157,9 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
         RATE_LIMITER: { simple: { limit: options.rateLimit ?? 100_000, period: 60 } },
       },
       bindings: {
-        TOLOKA_API_URL: `http://127.0.0.1:${counter.addr.port}/api/v1`,
+        TOLOKA_API_URL: counter === undefined
+          ? upstream.baseUrl
+          : `http://127.0.0.1:${counter.addr.port}/api/v1`,
         SUBREQUEST_BUDGET: String(budget),
         TOKEN_SEALING_KEY: sealingKey,
         CORS_ORIGINS: options.corsOrigins ?? "",
@@ -163,7 +170,7 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
     });
     url = (await mf.ready).toString().replace(/\/$/, "");
   } catch (error) {
-    await counter.shutdown();
+    await counter?.shutdown();
     await upstream.close();
     throw error;
   }
@@ -259,7 +266,7 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
     },
     async close(): Promise<void> {
       await mf.dispose();
-      await counter.shutdown();
+      await counter?.shutdown();
       await upstream.close();
     },
   };
