@@ -14,8 +14,9 @@ import { EdgeError } from "./errors.ts";
 const DEFAULT_UPSTREAM = "https://toloka.dev/api/v1";
 /**
  * Safe under the Free plan's 50 subrequests per invocation, and lowered from 45 to fit its 10 ms
- * of CPU: an exported page of 100 costs workerd 0.9 to 1.9 ms of CPU here (`bench/export_cpu.ts`,
- * an upper bound), so 4 pages fit 10 ms where 45 would need 40 to 85 ms.
+ * of CPU: an exported page of 100 costs workerd 0.9 to 2.0 ms of CPU here (`bench/export_cpu.ts`,
+ * an upper bound), so 4 pages fit 10 ms in all but the slowest run, where 45 would need 40 to
+ * 90 ms.
  */
 export const DEFAULT_SUBREQUEST_BUDGET = 4;
 /** The most a deployed Worker may make (the Paid plan's limit). */
