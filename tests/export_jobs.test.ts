@@ -275,6 +275,34 @@ Deno.test("export jobs: formats, ownership, links, cancel, revocation, expiry", 
     );
 
     await t.step(
+      "a parameter a job route does not take is 400 naming it, as on every route",
+      async () => {
+        const link = new URL(zipJob!.download_url!);
+        for (
+          const [path, method] of [
+            [`/api/v1/exports/${zipJob!.id}?pool_id=2`, "GET"],
+            [`/api/v1/exports/${zipJob!.id}/download?pool_id=2`, "GET"],
+            [`${link.pathname}${link.search}&pool_id=2`, "GET"],
+            [`/api/v1/exports/${zipJob!.id}?pool_id=2`, "DELETE"],
+            ["/api/v1/exports?pool_id=2", "POST"],
+          ] as const
+        ) {
+          const answer = await edge.request(path, {
+            key,
+            method,
+            ...(method === "POST"
+              ? { body: JSON.stringify({ filter: { pool_id: "1" }, format: "csv" }) }
+              : {}),
+          });
+          assert.equal(answer.status, 400, `${method} ${path}`);
+          assert.deepEqual(Object.keys(JSON.parse(answer.text).payload), ["pool_id"]);
+        }
+        const job = await edge.request(`/api/v1/exports/${zipJob!.id}`, { key });
+        assert.equal(JSON.parse(job.text).status, "complete", "the DELETE was refused");
+      },
+    );
+
+    await t.step(
       "an out-of-scope filter is 403 and a bad body 400 naming each field, before any job",
       async () => {
         const denied = await edge.create(key, { filter: { pool_id: "2" }, format: "csv" });

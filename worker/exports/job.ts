@@ -95,10 +95,43 @@ export const jobKeys = {
 
 /** Reads a job's record; `null` when there is none. */
 export async function readJob(bucket: R2Bucket, id: string): Promise<JobRecord | null> {
+  return (await readJobWithEtag(bucket, id))?.record ?? null;
+}
+
+async function readJobWithEtag(
+  bucket: R2Bucket,
+  id: string,
+): Promise<{ record: JobRecord; etag: string } | null> {
   const object = await bucket.get(jobKeys.record(id));
   if (object === null) return null;
   const record = JSON.parse(await object.text()) as JobRecord;
-  return record.v === 1 && record.id === id ? record : null;
+  return record.v === 1 && record.id === id ? { record, etag: object.etag } : null;
+}
+
+/**
+ * Changes a job's record unless it is gone or cancelled: read it, change it, and write only if it
+ * is still the record read (R2's etag condition), else read again. The `DELETE` route writes
+ * `cancelled` unconditionally, so a step that read `running` just before can never write over it.
+ *
+ * @returns The record written, or `null` when the job is gone or was cancelled.
+ * @throws {Error} When the record changed under every one of a few tries.
+ */
+export async function updateJob(
+  bucket: R2Bucket,
+  id: string,
+  change: (record: JobRecord) => JobRecord,
+): Promise<JobRecord | null> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const read = await readJobWithEtag(bucket, id);
+    if (read === null || read.record.status === "cancelled") return null;
+    const next = change(read.record);
+    const written = await bucket.put(jobKeys.record(id), JSON.stringify(next), {
+      httpMetadata: { contentType: "application/json" },
+      onlyIf: { etagMatches: read.etag },
+    });
+    if (written !== null) return next;
+  }
+  throw new Error(`The record of job ${id} kept changing under its update`);
 }
 
 /** Writes a job's record. */

@@ -38,8 +38,16 @@ export async function loadOwner(
   };
 }
 
-/** Whether the owner still exists and has not expired (for signed downloads: no token opened). */
-export async function ownerActive(kv: KvNamespace, owner: string, now: number): Promise<boolean> {
-  const record = parseKeyRecord(await kv.get(owner, { type: "json" }));
-  return record !== null && (record.expires_at === null || Date.parse(record.expires_at) > now);
+/**
+ * Whether the owner still exists, has not expired and its record is intact (for signed
+ * downloads): the same check as a step's, so a record rewritten in KV (an expiry pushed out) ends
+ * its links as it ends its jobs.
+ */
+export async function ownerActive(
+  kv: KvNamespace,
+  sealingKey: string,
+  owner: string,
+  now: number,
+): Promise<boolean> {
+  return (await loadOwner(kv, sealingKey, owner, now)).status === "valid";
 }

@@ -36,6 +36,21 @@ import { centralHeader, crc32, localHeader } from "./zip.ts";
 
 /** A part stops taking items once it holds this much (the step holds its part in memory). */
 export const MAX_PART_BYTES = 32 * 1024 * 1024;
+/**
+ * The largest file a ZIP part holds: a step keeps a file's bytes in memory (with its CRC-32 and
+ * SHA-256) in an isolate of 128 MB, so a larger one would kill every retry of the step.
+ */
+export const MAX_FILE_BYTES = 64 * 1024 * 1024;
+
+/** A file too large for a step: the job fails at once, saying which file and why. */
+class FileTooLarge extends Error {
+  override name = "FileTooLarge";
+  constructor(readonly id: string, readonly size: number) {
+    super(
+      `Attachment ${id} is ${size} bytes, more than the ${MAX_FILE_BYTES} a ZIP export can hold per file`,
+    );
+  }
+}
 /** Cloudflare's limit of simultaneous outgoing connections per invocation. */
 const MAX_CONNECTIONS = 6;
 
@@ -47,6 +62,11 @@ export interface PartState {
   from: string | null;
   /** How many items of the page at `from` are written (a ZIP part can stop inside a page). */
   skip: number;
+  /**
+   * The page size, fixed by the first part: `skip` counts items of a page of this size, so a
+   * redeploy with another `SUBREQUEST_BUDGET` must not change it mid-job. `null` before the first.
+   */
+  batchSize: number | null;
   /** Every match is written. */
   done: boolean;
   items: number;
@@ -68,6 +88,7 @@ export function firstPart(): PartState {
     seq: 0,
     from: null,
     skip: 0,
+    batchSize: null,
     done: false,
     items: 0,
     files: 0,
@@ -101,6 +122,8 @@ export interface PartReport {
   subrequests: number;
   /** A failure that ended the part early (its items are kept), log-safe. */
   stopped: string | null;
+  /** Files deleted upstream between their listing and their download, left out. */
+  skipped: number;
 }
 
 /** Upstream answers that a retry cannot change: the job fails. */
@@ -132,6 +155,7 @@ export async function runPart(
       state: failed(state, { code: "AUTHENTICATION_ERROR", message, payload: null }),
       subrequests: 0,
       stopped: null,
+      skipped: 0,
     };
   }
   const budget = new RequestBudget({
@@ -151,8 +175,10 @@ export async function runPart(
   const visible = (item: Attachment): boolean =>
     owner.pools === null || owner.pools.has(item.details?.pool_id ?? "");
   const writer = params.format === "zip" ? new ZipPart(state) : new TextPart(params, state);
-  // A ZIP part lists a page no longer than what its budget can download in one go.
-  const batchSize = params.format === "zip" ? Math.max(1, Math.min(100, context.budget - 1)) : 100;
+  // A ZIP part lists a page no longer than what its budget can download in one go; the first
+  // part fixes the size for the whole job.
+  const batchSize = state.batchSize ??
+    (params.format === "zip" ? Math.max(1, Math.min(100, context.budget - 1)) : 100);
   const pages = client.getAttachmentPages(params.filter, {
     order: params.order,
     batchSize,
@@ -186,9 +212,27 @@ export async function runPart(
       if (writer.size >= MAX_PART_BYTES) break;
     }
   } catch (error) {
+    if (error instanceof FileTooLarge) {
+      const tooLarge: JobError = {
+        code: "VALIDATION_ERROR",
+        message: error.message,
+        payload: null,
+      };
+      return {
+        state: failed(state, tooLarge),
+        subrequests: budget.used,
+        stopped: null,
+        skipped: 0,
+      };
+    }
     if (permanent(error)) {
       await pages.return?.().catch(() => {});
-      return { state: failed(state, jobError(error)), subrequests: budget.used, stopped: null };
+      return {
+        state: failed(state, jobError(error)),
+        subrequests: budget.used,
+        stopped: null,
+        skipped: 0,
+      };
     }
     stopped = error;
   } finally {
@@ -205,16 +249,20 @@ export async function runPart(
       seq: state.seq + 1,
       from,
       skip,
+      batchSize,
       done,
     },
     subrequests: budget.used,
     stopped: stopped === null ? null : toEdgeError(stopped).reason,
+    skipped: writer.skipped,
   };
 }
 
 interface PartWriter {
   /** Bytes held so far. */
   readonly size: number;
+  /** Items left out because their file was gone. */
+  readonly skipped: number;
   add(item: Attachment, client: AttachmentsClient): Promise<void>;
   write(bucket: R2Bucket, job: string, seq: number): Promise<void>;
   /** The counters after this part. */
@@ -228,6 +276,7 @@ class TextPart implements PartWriter {
   #text: string;
   #items = 0;
   size = 0;
+  readonly skipped = 0;
 
   constructor(params: JobParams, state: PartState) {
     this.#state = state;
@@ -273,13 +322,30 @@ class ZipPart implements PartWriter {
   #files = 0;
   #centralBytes = 0;
   size = 0;
+  /** Files deleted upstream since they were listed, left out. */
+  skipped = 0;
 
   constructor(state: PartState) {
     this.#state = state;
   }
 
   async add(item: Attachment, client: AttachmentsClient): Promise<void> {
-    const download = await client.downloadAttachment(item.id);
+    let download;
+    try {
+      download = await client.downloadAttachment(item.id);
+    } catch (error) {
+      // Deleted (or hidden) upstream since it was listed: it no longer matches. Skipping it keeps
+      // the rest of a long job, where failing would throw every part away.
+      if (error instanceof TolokaApiError && (error.status === 404 || error.status === 403)) {
+        this.skipped++;
+        return;
+      }
+      throw error;
+    }
+    if (download.size !== undefined && download.size > MAX_FILE_BYTES) {
+      await download.body.cancel();
+      throw new FileTooLarge(item.id, download.size);
+    }
     const bytes = new Uint8Array(await new Response(download.body).arrayBuffer());
     if (download.size !== undefined && download.size !== bytes.length) {
       throw new Error(`The file of ${item.id} was cut short`);

@@ -17,6 +17,7 @@ import type { Env } from "../env.ts";
 import { EdgeError } from "../errors.ts";
 import type { ExecutionContext } from "../kv.ts";
 import { scopeFilter } from "../scope.ts";
+import { assertNoQuery } from "../no_query.ts";
 import { openSession } from "../session.ts";
 import { deleteJobObjects } from "./compose.ts";
 import {
@@ -123,6 +124,7 @@ function json(body: unknown, status = 200, headers: Record<string, string> = {})
 export async function createExport(request: EdgeRequest, env: Env): Promise<Response> {
   const { caller, client } = await openSession(request, env);
   const { bucket, jobs, secret } = bindings(env);
+  refuseOtherParameters(request);
   const spec = await readJobRequest(request);
   // The same scope rules as the listing: another pool is 403 before anything is made.
   const filter = await scopeFilter(caller, spec.filter, client, request.signal);
@@ -192,14 +194,26 @@ async function instanceStatus(
   }
 }
 
+/** The query of a job route with the parameters it takes left out: any other is a 400. */
+function refuseOtherParameters(request: EdgeRequest, takes: readonly string[] = []): void {
+  const params = new URLSearchParams(new URL(request.url).search);
+  for (const name of takes) params.delete(name);
+  assertNoQuery(params);
+}
+
+/** The parameters of a signed download link. */
+const LINK_PARAMETERS = ["expires", "signature"] as const;
+
 /** The caller's own job, or 404. */
 async function ownJob(
   request: EdgeRequest,
   env: Env,
+  takes: readonly string[] = [],
 ): Promise<{ record: JobRecord; exports: ExportBindings }> {
   const { caller } = await openSession(request, env);
   const exports = bindings(env);
   const id = jobId(request);
+  refuseOtherParameters(request, takes);
   logJob(request, id);
   const record = await readJob(exports.bucket, id);
   if (record === null || record.owner !== caller.id) throw notFound();
@@ -258,6 +272,7 @@ export async function downloadExport(
   if (signed && !request.headers.has("Authorization")) {
     exports = bindings(env);
     const id = jobId(request);
+    refuseOtherParameters(request, LINK_PARAMETERS);
     logJob(request, id, true);
     const found = await readJob(exports.bucket, id);
     if (found === null) throw notFound();
@@ -273,12 +288,12 @@ export async function downloadExport(
         "This download link has expired; get the job again for a fresh one",
       );
     }
-    if (!(await ownerActive(env.TOKENS, found.owner, now))) {
+    if (!(await ownerActive(env.TOKENS, exports.secret, found.owner, now))) {
       throw new EdgeError(403, "ACCESS_DENIED", "The API key of this export is no longer valid");
     }
     record = found;
   } else {
-    ({ record, exports } = await ownJob(request, env));
+    ({ record, exports } = await ownJob(request, env, LINK_PARAMETERS));
   }
   if (record.status === "cancelled") {
     throw new EdgeError(410, "GONE", "This export was cancelled and its result deleted");

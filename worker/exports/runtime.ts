@@ -49,11 +49,12 @@ export interface R2MultipartUpload {
 export interface R2Bucket {
   head(key: string): Promise<R2Object | null>;
   get(key: string, options?: { range?: R2Range }): Promise<R2ObjectBody | null>;
+  /** With `onlyIf`, `null` when the condition fails (nothing is written). */
   put(
     key: string,
     value: Uint8Array | string,
-    options?: { httpMetadata?: R2HttpMetadata },
-  ): Promise<R2Object>;
+    options?: { httpMetadata?: R2HttpMetadata; onlyIf?: { etagMatches?: string } },
+  ): Promise<R2Object | null>;
   delete(keys: string | string[]): Promise<void>;
   list(options?: { prefix?: string; cursor?: string; limit?: number }): Promise<{
     objects: R2Object[];

@@ -26,6 +26,7 @@ import { subrequestBudget } from "../session.ts";
 import {
   type ComposeState,
   composeStep,
+  deleteJobObjects,
   deleteParts,
   firstCompose,
   resultSize,
@@ -38,7 +39,7 @@ import {
   type JobRecord,
   readJob,
   resultFileName,
-  writeJob,
+  updateJob,
 } from "./job.ts";
 import { loadOwner } from "./owner.ts";
 import { firstPart, type PartState, runPart } from "./part.ts";
@@ -178,14 +179,14 @@ export class ExportJobs extends WorkflowEntrypoint<Env, JobParams> {
         next.end === null &&
         (n === 0 || next.done || started - Date.parse(record.updated_at) >= PROGRESS_INTERVAL_MS)
       ) {
-        await writeJob(bucket, {
-          ...record,
+        await updateJob(bucket, params.id, (current) => ({
+          ...current,
           status: "running",
           items: next.items,
           files: next.files,
           bytes: next.bytes,
           updated_at: new Date().toISOString(),
-        });
+        }));
       }
       log({
         job: params.id,
@@ -199,6 +200,7 @@ export class ExportJobs extends WorkflowEntrypoint<Env, JobParams> {
         duration_ms: Date.now() - started,
         subrequests,
         ...(report.stopped === null ? {} : { stopped: report.stopped }),
+        ...(report.skipped === 0 ? {} : { skipped_gone: report.skipped }),
         ...(next.done ? { last: true } : {}),
       });
       return next;
@@ -272,11 +274,9 @@ export class ExportJobs extends WorkflowEntrypoint<Env, JobParams> {
     completedAt: string,
     size: number,
   ): Promise<void> {
-    const record = await this.#live(params.id);
-    if (record === null) return;
     const ttl = exportTtlDays(this.env.EXPORT_TTL_DAYS);
     const expected = resultSize(params.id, params.format, final, new Date(completedAt));
-    await writeJob(this.env.EXPORTS!, {
+    const written = await updateJob(this.env.EXPORTS!, params.id, (record) => ({
       ...record,
       status: "complete",
       items: final.items,
@@ -287,7 +287,12 @@ export class ExportJobs extends WorkflowEntrypoint<Env, JobParams> {
       completed_at: completedAt,
       expires_at: expiryOf(new Date(completedAt), ttl).toISOString(),
       error: null,
-    });
+    }));
+    if (written === null) {
+      // Cancelled while the result was composed: the result the DELETE could not see yet goes too.
+      await deleteJobObjects(this.env.EXPORTS!, params.id);
+      return;
+    }
     log({
       job: params.id,
       step: "complete",
@@ -308,18 +313,15 @@ export class ExportJobs extends WorkflowEntrypoint<Env, JobParams> {
     error: JobError | null,
   ): Promise<void> {
     const bucket = this.env.EXPORTS!;
-    const record = await readJob(bucket, params.id);
-    if (record !== null && record.status !== "cancelled") {
-      await writeJob(bucket, {
-        ...record,
-        status,
-        items: state.items,
-        files: state.files,
-        bytes: state.bytes,
-        updated_at: new Date().toISOString(),
-        error,
-      });
-    }
+    await updateJob(bucket, params.id, (record) => ({
+      ...record,
+      status,
+      items: state.items,
+      files: state.files,
+      bytes: state.bytes,
+      updated_at: new Date().toISOString(),
+      error,
+    }));
     while (await deleteParts(bucket, params.id));
     log({
       job: params.id,
