@@ -1,7 +1,7 @@
 /**
  * `export`: a whole listing as one file, built by an edge Worker's export job (a Cloudflare
  * Workflow writing into R2) rather than by this machine. Creates the job (or follows one with
- * `--job`), shows its progress, downloads the result with resume (`Range` from the `.part` file's
+ * `--job`), shows its progress, downloads the result with resume (`Range` from the `.<job>.part` file's
  * size), and with `--verify` checks every file of a ZIP against its `manifest.ndjson` hash.
  *
  * @module
@@ -149,7 +149,10 @@ export async function exportCommand(context: Context, args: readonly string[]): 
   return EXIT.ok;
 }
 
-/** Downloads the result to `out`, resuming from `out.part`; returns its size. */
+/**
+ * Downloads the result to `out`, resuming from `out.<job id>.part` (named after the job, so a cut
+ * download of another job is never appended to); returns its size.
+ */
 async function download(
   call: (path: string, init?: RequestInit) => Promise<Response>,
   job: Job,
@@ -157,12 +160,21 @@ async function download(
   context: Context,
   say: (line: string) => Promise<void>,
 ): Promise<number> {
-  const part = `${out}.part`;
+  const part = `${out}.${job.id}.part`;
   let have = 0;
   try {
     have = (await Deno.stat(part)).size;
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  if (have > 0 && have === job.bytes) {
+    // Cut after its last byte, before the rename: nothing is left to fetch.
+    await Deno.rename(part, out);
+    return have;
+  }
+  if (have > job.bytes) {
+    await Deno.remove(part);
+    have = 0;
   }
   const response = await call(
     `/exports/${job.id}/download`,

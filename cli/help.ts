@@ -119,7 +119,7 @@ Usage:
 
 The Worker's export job (a Cloudflare Workflow writing into R2) builds the file, so nothing
 needs to stay open: Ctrl-C while it runs leaves the job running and prints the --job command
-that fetches it later. The download resumes from FILE.part when cut.
+that fetches it later. The download resumes from FILE.<job id>.part when cut.
 
 Export:
   --format FORMAT          zip (every file stored, manifest.ndjson last), csv or ndjson

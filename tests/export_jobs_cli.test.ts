@@ -1,6 +1,6 @@
 /**
  * `export` on the command line against the Worker in workerd with its local Workflow and R2: a
- * ZIP created, waited for, downloaded and verified; a cut download resumed from its `.part`; a
+ * ZIP created, waited for, downloaded and verified; a cut download resumed from its `.<job>.part`; a
  * job followed with `--job`.
  */
 
@@ -57,22 +57,38 @@ Deno.test("export --format zip --verify, a resumed download, and --job", async (
       jobId = /export job ([0-9a-f]{32}) created/.exec(err)![1]!;
     });
 
-    await t.step("--job resumes a cut download from FILE.part with a Range request", async () => {
-      const out = `${folder}/again.zip`;
+    await t.step(
+      "--job resumes a cut download from FILE.<job>.part with a Range request",
+      async () => {
+        const out = `${folder}/again.zip`;
+        const whole = await Deno.readFile(`${folder}/pool-1.zip`);
+        await Deno.writeFile(`${out}.${jobId}.part`, whole.subarray(0, 12345));
+        // A cut download of another job beside it is left alone, never appended to.
+        const other = `${out}.${"0".repeat(32)}.part`;
+        await Deno.writeFile(other, new Uint8Array([1, 2, 3]));
+        const { code, err } = await run([
+          "export",
+          "--base-url",
+          base,
+          "--job",
+          jobId,
+          "--out",
+          out,
+          "--verify",
+        ]);
+        assert.equal(code, 0, err);
+        assert.match(err, /resuming at 12\.1 KiB/);
+        assert.deepEqual(await Deno.readFile(out), whole);
+        assert.deepEqual(await Deno.readFile(other), new Uint8Array([1, 2, 3]));
+      },
+    );
+
+    await t.step("a .part cut after its last byte is completed without a request", async () => {
+      const out = `${folder}/third.zip`;
       const whole = await Deno.readFile(`${folder}/pool-1.zip`);
-      await Deno.writeFile(`${out}.part`, whole.subarray(0, 12345));
-      const { code, err } = await run([
-        "export",
-        "--base-url",
-        base,
-        "--job",
-        jobId,
-        "--out",
-        out,
-        "--verify",
-      ]);
+      await Deno.writeFile(`${out}.${jobId}.part`, whole);
+      const { code, err } = await run(["export", "--base-url", base, "--job", jobId, "--out", out]);
       assert.equal(code, 0, err);
-      assert.match(err, /resuming at 12\.1 KiB/);
       assert.deepEqual(await Deno.readFile(out), whole);
     });
 
