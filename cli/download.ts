@@ -26,10 +26,14 @@
 
 import { createHash } from "node:crypto";
 import { join, resolve } from "node:path";
-import type { AttachmentsClient } from "../src/client.ts";
-import { TolokaApiError } from "../src/errors.ts";
-import { toWireAttachment } from "../src/wire.ts";
-import type { Attachment, AttachmentFilter, Order } from "../src/types.ts";
+import {
+  type Attachment,
+  type AttachmentFilter,
+  type AttachmentsClient,
+  type Order,
+  TolokaApiError,
+  toWireAttachment,
+} from "../mod.ts";
 import type { Context } from "./context.ts";
 import { displayText, formatBytes } from "./display.ts";
 import { errorText, EXIT } from "./errors.ts";

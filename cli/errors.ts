@@ -4,7 +4,7 @@
  * @module
  */
 
-import { TolokaApiError, TolokaNetworkError } from "../src/errors.ts";
+import { TolokaApiError, TolokaNetworkError } from "../mod.ts";
 import { displayText } from "./display.ts";
 import { UsageError } from "./flags.ts";
 import { rateLimiterName, serviceName } from "./rate_limit.ts";

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { csvAttachment, csvHeader } from "../src/csv.ts";
+import { csvAttachment, csvHeader } from "../mod.ts";
 import { displayText, displayWidth, padDisplay } from "./display.ts";
 
 /** The formats `list --format` accepts. */

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { toWireAttachment } from "../src/wire.ts";
+import { toWireAttachment } from "../mod.ts";
 import type { Context } from "./context.ts";
 import { EXIT } from "./errors.ts";
 import { choiceFlag, type FlagSpec, integerFlag, noMorePositionals, parseFlags } from "./flags.ts";

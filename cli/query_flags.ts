@@ -6,11 +6,15 @@
  * @module
  */
 
-import { AttachmentsClient } from "../src/client.ts";
-import { ENVIRONMENTS } from "../src/environments.ts";
+import {
+  type AttachmentFilter,
+  AttachmentsClient,
+  type Environment,
+  ENVIRONMENTS,
+  type Order,
+  ORDERS,
+} from "../mod.ts";
 import { normalizeDateBound } from "../src/query.ts";
-import { ORDERS } from "../src/wire.ts";
-import type { AttachmentFilter, Environment, Order } from "../src/types.ts";
 import type { Context } from "./context.ts";
 import {
   choiceFlag,

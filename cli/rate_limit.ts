@@ -11,8 +11,7 @@
  */
 
 import { parseRetryAfter } from "../src/backoff.ts";
-import { ENVIRONMENTS } from "../src/environments.ts";
-import { TolokaApiError } from "../src/errors.ts";
+import { ENVIRONMENTS, TolokaApiError } from "../mod.ts";
 
 /**
  * The longest `Retry-After` (and backoff) the CLI's client waits out inside one request; a
