@@ -40,7 +40,7 @@ export function exportAttachments(
       ? undefined
       : await openCursor(secret, scope, query.cursor, Date.now());
     const filter = await scopeFilter(caller, query.filter, client, request.signal);
-    const pages: AsyncIterator<ExportPage<Attachment>> = filter === null ? noPages() : scoped(
+    const pages = scoped(
       client.getAttachmentPages(filter, {
         order: query.order,
         signal: request.signal,
@@ -85,11 +85,6 @@ export function exportAttachments(
       },
     });
   };
-}
-
-async function* noPagesGen(): AsyncGenerator<ExportPage<Attachment>> {}
-function noPages(): AsyncIterator<ExportPage<Attachment>> {
-  return noPagesGen();
 }
 
 /** The pages with only the items the caller may see (each page keeps its cursor). */

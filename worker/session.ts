@@ -79,18 +79,45 @@ export async function openSession(
       );
     }
   }
-  const budget = new RequestBudget({ limit, concurrency: MAX_CONNECTIONS });
-  request.edge.budget = budget;
-  const client = new AttachmentsClient({
+  const { client, budget } = upstreamClient({
     token: caller.upstreamToken,
-    baseUrl: env.TOLOKA_API_URL || DEFAULT_UPSTREAM,
+    baseUrl: upstreamUrl(env),
+    limit,
+    requestId: request.edge.id,
+  });
+  request.edge.budget = budget;
+  return { caller, client, budget };
+}
+
+/** The upstream API root this Worker talks to (`TOLOKA_API_URL`, production by default). */
+export function upstreamUrl(env: Env): string {
+  return env.TOLOKA_API_URL || DEFAULT_UPSTREAM;
+}
+
+/**
+ * A client of the upstream API for one invocation (a request, or a Workflow step), with its own
+ * budget of `limit` requests, at most 6 open at once. Every request carries `requestId` as
+ * `X-Request-Id`, so one invocation's subrequests can be traced upstream.
+ */
+export function upstreamClient(options: {
+  token: string;
+  baseUrl: string;
+  limit: number;
+  requestId: string;
+  /** Sends a request; the runtime's `fetch` by default. */
+  fetch?: (request: Request) => Promise<Response>;
+}): { client: AttachmentsClient; budget: RequestBudget } {
+  const budget = new RequestBudget({ limit: options.limit, concurrency: MAX_CONNECTIONS });
+  const send = options.fetch ?? ((request: Request) => fetch(request));
+  const client = new AttachmentsClient({
+    token: options.token,
+    baseUrl: options.baseUrl,
     fetch: (upstream: Request) => {
-      // The edge's request id travels upstream, so one request's subrequests can be traced.
-      upstream.headers.set("X-Request-Id", request.edge.id);
-      return fetch(upstream);
+      upstream.headers.set("X-Request-Id", options.requestId);
+      return send(upstream);
     },
     retries: 2,
     budget,
   });
-  return { caller, client, budget };
+  return { client, budget };
 }

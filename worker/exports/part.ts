@@ -18,16 +18,16 @@
 
 import {
   type Attachment,
-  AttachmentsClient,
+  type AttachmentsClient,
   csvAttachment,
   csvHeader,
   ndjsonLine,
-  RequestBudget,
   TolokaApiError,
   toWireAttachment,
 } from "../../mod.ts";
 import { localFileName } from "../../cli/sanitize.ts";
 import { toEdgeError } from "../errors.ts";
+import { upstreamClient } from "../session.ts";
 import type { JobError, JobParams } from "./job.ts";
 import { jobKeys } from "./job.ts";
 import type { Owner } from "./owner.ts";
@@ -51,8 +51,6 @@ class FileTooLarge extends Error {
     );
   }
 }
-/** Cloudflare's limit of simultaneous outgoing connections per invocation. */
-const MAX_CONNECTIONS = 6;
 
 /** The checkpoint between parts: a step's result. Small, and never secret. */
 export interface PartState {
@@ -158,19 +156,12 @@ export async function runPart(
       skipped: 0,
     };
   }
-  const budget = new RequestBudget({
-    limit: context.budget,
-    concurrency: Math.min(MAX_CONNECTIONS, context.budget),
-  });
-  const client = new AttachmentsClient({
+  const { client, budget } = upstreamClient({
     token: owner.upstreamToken,
     baseUrl: context.baseUrl,
-    fetch: (upstream: Request) => {
-      upstream.headers.set("X-Request-Id", context.requestId);
-      return context.fetch(upstream);
-    },
-    retries: 2,
-    budget,
+    limit: context.budget,
+    requestId: context.requestId,
+    fetch: context.fetch,
   });
   const visible = (item: Attachment): boolean =>
     owner.pools === null || owner.pools.has(item.details?.pool_id ?? "");

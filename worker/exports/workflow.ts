@@ -22,7 +22,7 @@
 import { WorkflowEntrypoint } from "cloudflare:workers";
 import type { Env } from "../env.ts";
 import { toEdgeError } from "../errors.ts";
-import { subrequestBudget } from "../session.ts";
+import { subrequestBudget, upstreamUrl } from "../session.ts";
 import {
   type ComposeState,
   composeStep,
@@ -45,7 +45,6 @@ import { loadOwner } from "./owner.ts";
 import { firstPart, type PartState, runPart } from "./part.ts";
 import type { WorkflowEvent, WorkflowStep, WorkflowStepConfig } from "./runtime.ts";
 
-const DEFAULT_UPSTREAM = "https://toloka.dev/api/v1";
 /** How often a step may rewrite the job's record with progress (R2: ~1 write/s per object). */
 const PROGRESS_INTERVAL_MS = 1000;
 
@@ -167,7 +166,7 @@ export class ExportJobs extends WorkflowEntrypoint<Env, JobParams> {
       const report = await runPart(params, state, {
         bucket,
         owner,
-        baseUrl: env.TOLOKA_API_URL || DEFAULT_UPSTREAM,
+        baseUrl: upstreamUrl(env),
         budget: subrequestBudget(env),
         requestId: `export-${params.id}-${n}-${attempt}`,
         fetch: (request) => fetch(request),
