@@ -26,7 +26,7 @@ function context(
 ): { context: PartContext; manifestIds: () => string[] } {
   const objects = new Map<string, Uint8Array | string>();
   const bucket = {
-    put(key: string, value: Uint8Array | string) {
+    put(key: string, value: Uint8Array | string): Promise<object> {
       objects.set(key, value);
       return Promise.resolve({});
     },
@@ -101,12 +101,16 @@ Deno.test("updateJob() never writes over a cancel that came between its read and
   let stored = { text: JSON.stringify({ v: 1, id: params.id, status: "running" }), etag: "e1" };
   let cancelBeforeNextPut = true;
   const bucket = {
-    get(name: string) {
+    get(name: string): Promise<{ etag: string; text: () => Promise<string> }> {
       assert.equal(name, key);
       const { text, etag } = stored;
       return Promise.resolve({ etag, text: () => Promise.resolve(text) });
     },
-    put(name: string, value: string, options: { onlyIf?: { etagMatches?: string } }) {
+    put(
+      name: string,
+      value: string,
+      options: { onlyIf?: { etagMatches?: string } },
+    ): Promise<object | null> {
       assert.equal(name, key);
       if (cancelBeforeNextPut) {
         // The DELETE route's unconditional write lands first.
