@@ -34,6 +34,14 @@ export interface EdgeOptions {
   /** `KEY_CACHE_TTL_MS`. */
   keyCacheTtlMs?: number;
   /**
+   * Export jobs on: the `EXPORT_JOBS` Workflow (class `ExportJobs`) and the `EXPORTS` R2 bucket,
+   * both local; `EXPORT_TTL_DAYS` (default 7) and `EXPORT_FAULTS` (`<step>@<point>` failures of a
+   * step's first attempt). Without it the Worker has neither binding.
+   */
+  exports?: { ttlDays?: number; faults?: readonly string[] };
+  /** More vars, set last (a test's own setting of any var). */
+  bindings?: Readonly<Record<string, string>>;
+  /**
    * Put the counting proxy between the Worker and the emulator (default `true`). Benchmarks of
    * the Worker's own latency turn it off: the proxy is one more loopback hop.
    */
@@ -108,8 +116,9 @@ export interface Edge {
   /** Issues a key (for the emulator's token unless told otherwise) and remembers its secrets. */
   issue(options?: IssueOptions): Promise<{ key: string; record: KeyRecord }>;
   /**
-   * Sends a request to the Worker and reads the whole answer, recording it for the secret scan.
-   * `key` is sent as `Authorization: <scheme> <key>` (scheme `OAuth` unless told).
+   * Sends a request to the Worker (a path, or a whole URL such as a signed link) and reads the
+   * whole answer, recording it for the secret scan. `key` is sent as
+   * `Authorization: <scheme> <key>` (scheme `OAuth` unless told).
    */
   request(
     path: string,
@@ -164,7 +173,22 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
         TOKEN_SEALING_KEY: sealingKey,
         CORS_ORIGINS: options.corsOrigins ?? "",
         KEY_CACHE_TTL_MS: String(options.keyCacheTtlMs ?? 10_000),
+        ...(options.exports
+          ? {
+            EXPORT_TTL_DAYS: String(options.exports.ttlDays ?? 7),
+            // Steps retry at once in tests, not after the deployed backoff.
+            EXPORT_RETRY_DELAY_MS: "20",
+            EXPORT_FAULTS: (options.exports.faults ?? []).join(","),
+          }
+          : {}),
+        ...options.bindings,
       },
+      ...(options.exports
+        ? {
+          r2Buckets: ["EXPORTS"],
+          workflows: { EXPORT_JOBS: { name: "toloka-export-jobs", className: "ExportJobs" } },
+        }
+        : {}),
       structuredWorkerdLogs: true,
       handleStructuredLogs: ({ message }: { message: string }) => void logs.push(message),
     });
@@ -240,7 +264,10 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
       const { key, scheme = "OAuth", ...rest } = init;
       const headers = new Headers(rest.headers);
       if (key !== undefined) headers.set("Authorization", `${scheme} ${key}`);
-      const response = await fetch(url + path, { ...rest, headers });
+      const response = await fetch(path.startsWith("http") ? path : url + path, {
+        ...rest,
+        headers,
+      });
       const bytes = new Uint8Array(await response.arrayBuffer());
       const text = record(response, bytes);
       return { response, status: response.status, headers: response.headers, bytes, text };

@@ -1,25 +1,20 @@
 /**
- * Test harness for export jobs: the real bundled Worker in workerd (Miniflare) with its real
- * local Workflow (`EXPORT_JOBS`, class `ExportJobs`), a real local R2 bucket (`EXPORTS`), real KV,
- * and the Toloka emulator on loopback behind a proxy that counts upstream requests per
- * `X-Request-Id` (one id per Workflow step attempt), so a test can prove no step went over
- * `SUBREQUEST_BUDGET`. (The edge harness, `edge_harness.ts`, starts no Workflow.)
+ * Test harness for export jobs: the edge harness (`edge_harness.ts`: the real bundled Worker in
+ * workerd, real KV, the emulator behind a proxy that counts upstream requests per `X-Request-Id`)
+ * with export jobs on (the local Workflow `EXPORT_JOBS` and R2 bucket `EXPORTS`), and what job
+ * tests need on top: create, wait for, read a job's step log lines. Each Workflow step attempt
+ * has its own request id, so a test can prove no step went over `SUBREQUEST_BUDGET`.
  *
  * @module
  */
 
 import assert from "node:assert/strict";
-import { Miniflare } from "miniflare";
-import { type EmulatorOptions, type EmulatorServer, TolokaEmulator } from "../src/testing/mod.ts";
-import type { KvNamespace } from "../worker/kv.ts";
-import { issueKey, type KeyRecord } from "../worker/keys.ts";
 import type { R2Bucket } from "../worker/exports/runtime.ts";
-import { buildWorker } from "../scripts/build_worker.ts";
-import { randomSealingKey } from "./keys_fixtures.ts";
-import { countingProxy, type SubrequestCount } from "./edge_harness.ts";
+import type { KeyRecord } from "../worker/keys.ts";
+import { type Edge, startEdge } from "./edge_harness.ts";
+import type { EmulatorOptions } from "../src/testing/mod.ts";
 
-/** The upstream token the emulator accepts; keys seal it. */
-export const UPSTREAM_TOKEN = "export-upstream-token-93be71";
+export { UPSTREAM_TOKEN } from "./edge_harness.ts";
 
 /** Options of {@link startExports}. */
 export interface ExportEdgeOptions {
@@ -58,22 +53,25 @@ export interface JobView {
 }
 
 /** A running Worker with its Workflow and bucket. */
-export interface ExportEdge {
-  mf: Miniflare;
-  url: string;
-  emulator: TolokaEmulator;
-  upstream: EmulatorServer;
-  kv: KvNamespace;
+export interface ExportEdge extends
+  Pick<
+    Edge,
+    | "mf"
+    | "url"
+    | "emulator"
+    | "upstream"
+    | "kv"
+    | "sealingKey"
+    | "budget"
+    | "logs"
+    | "subrequests"
+    | "seen"
+    | "secrets"
+    | "assertWithinLimits"
+    | "assertNoSecrets"
+    | "close"
+  > {
   bucket: R2Bucket;
-  sealingKey: string;
-  budget: number;
-  /** Every log line of the Worker (requests and Workflow steps). */
-  logs: string[];
-  /** Upstream requests per `X-Request-Id`. */
-  subrequests: Map<string, SubrequestCount>;
-  /** Every answer's headers and body, and every secret issued, for the leak scan. */
-  seen: string[];
-  secrets: Set<string>;
   issue(options?: { pools?: string[] | null; expiresAt?: Date }): Promise<{
     key: string;
     record: KeyRecord;
@@ -85,101 +83,39 @@ export interface ExportEdge {
   waitFor(key: string, id: string, timeoutMs?: number): Promise<JobView>;
   /** The parsed JSON log lines of a job's steps. */
   stepLines(id: string): Record<string, unknown>[];
-  assertWithinLimits(): void;
-  assertNoSecrets(): void;
-  close(): Promise<void>;
 }
 
-/** Starts the Worker with export jobs on. */
+/** Starts the Worker with export jobs on (keys are looked up afresh on every request). */
 export async function startExports(options: ExportEdgeOptions = {}): Promise<ExportEdge> {
-  const script = await buildWorker();
-  const emulator = new TolokaEmulator({ tokens: [UPSTREAM_TOKEN], ...options.emulator });
-  const upstream = await emulator.serve();
-  const subrequests = new Map<string, SubrequestCount>();
-  const counter = countingProxy(upstream.url, subrequests);
-  const budget = options.subrequestBudget ?? 45;
-  const sealingKey = randomSealingKey();
-  const logs: string[] = [];
-  let mf: Miniflare;
-  let url: string;
-  try {
-    mf = new Miniflare({
-      modules: true,
-      scriptPath: script,
-      modulesRoot: script.replace(/\/[^/]+$/, ""),
-      compatibilityDate: "2026-04-26",
-      compatibilityFlags: ["enable_request_signal"],
-      kvNamespaces: ["TOKENS"],
-      r2Buckets: ["EXPORTS"],
-      workflows: {
-        EXPORT_JOBS: { name: "toloka-export-jobs", className: "ExportJobs" },
-      },
-      bindings: {
-        TOLOKA_API_URL: `http://127.0.0.1:${counter.addr.port}/api/v1`,
-        SUBREQUEST_BUDGET: String(budget),
-        TOKEN_SEALING_KEY: sealingKey,
-        CORS_ORIGINS: "",
-        KEY_CACHE_TTL_MS: "0",
-        EXPORT_TTL_DAYS: String(options.ttlDays ?? 7),
-        EXPORT_RETRY_DELAY_MS: "20",
-        EXPORT_FAULTS: (options.faults ?? []).join(","),
-      },
-      structuredWorkerdLogs: true,
-      handleStructuredLogs: ({ message }: { message: string }) => void logs.push(message),
-    });
-    url = (await mf.ready).toString().replace(/\/$/, "");
-  } catch (error) {
-    await counter.shutdown();
-    await upstream.close();
-    throw error;
-  }
-  const kv = await mf.getKVNamespace("TOKENS") as unknown as KvNamespace;
-  const bucket = await mf.getR2Bucket("EXPORTS") as unknown as R2Bucket;
-  const seen: string[] = [];
-  const secrets = new Set([UPSTREAM_TOKEN, sealingKey]);
-
+  const edge = await startEdge({
+    ...(options.emulator ? { emulator: options.emulator } : {}),
+    subrequestBudget: options.subrequestBudget ?? 45,
+    keyCacheTtlMs: 0,
+    exports: { ttlDays: options.ttlDays ?? 7, faults: options.faults ?? [] },
+  });
+  // Miniflare's .d.ts pulls types it does not ship; the bucket it returns has the R2 API.
+  const bucket = await edge.mf.getR2Bucket("EXPORTS") as unknown as R2Bucket;
   const request = async (
     path: string,
     init: RequestInit & { key?: string } = {},
   ): Promise<Answer> => {
-    const { key, ...rest } = init;
-    const headers = new Headers(rest.headers);
-    if (key !== undefined) headers.set("Authorization", `OAuth ${key}`);
-    const response = await fetch(path.startsWith("http") ? path : url + path, {
-      ...rest,
-      headers,
-    });
-    const bytes = new Uint8Array(await response.arrayBuffer());
-    const text = new TextDecoder().decode(bytes);
-    seen.push([...response.headers].map(([k, v]) => `${k}: ${v}`).join("\n"));
-    if (!(response.headers.get("Content-Type") ?? "").includes("zip")) seen.push(text);
-    return { status: response.status, headers: response.headers, bytes, text };
+    const { status, headers, bytes, text } = await edge.request(path, init);
+    return { status, headers, bytes, text };
   };
-
   return {
-    mf,
-    url,
-    emulator,
-    upstream,
-    kv,
+    mf: edge.mf,
+    url: edge.url,
+    emulator: edge.emulator,
+    upstream: edge.upstream,
+    kv: edge.kv,
     bucket,
-    sealingKey,
-    budget,
-    logs,
-    subrequests,
-    seen,
-    secrets,
-    async issue(o = {}): Promise<{ key: string; record: KeyRecord }> {
-      const issued = await issueKey(kv, sealingKey, {
-        name: "export test key",
-        upstreamToken: UPSTREAM_TOKEN,
-        pools: o.pools === undefined ? ["1"] : o.pools,
-        ...(o.expiresAt ? { expiresAt: o.expiresAt } : {}),
-      });
-      secrets.add(issued.key);
-      secrets.add(issued.record.upstream_token);
-      return issued;
-    },
+    sealingKey: edge.sealingKey,
+    budget: edge.budget,
+    logs: edge.logs,
+    subrequests: edge.subrequests,
+    seen: edge.seen,
+    secrets: edge.secrets,
+    issue: (o = {}) => edge.issue({ name: "export test key", ...o }),
     request,
     create(key, body): Promise<Answer> {
       return request("/api/v1/exports", {
@@ -201,31 +137,13 @@ export async function startExports(options: ExportEdgeOptions = {}): Promise<Exp
       }
     },
     stepLines(id): Record<string, unknown>[] {
-      return logs.filter((line) => line.includes(`"export_job":"${id}"`)).map((line) =>
+      return edge.logs.filter((line) => line.includes(`"export_job":"${id}"`)).map((line) =>
         JSON.parse(line)
       );
     },
-    assertWithinLimits(): void {
-      for (const [id, count] of subrequests) {
-        assert.ok(
-          count.total <= budget,
-          `${id || "(no id)"} made ${count.total} upstream requests`,
-        );
-        assert.ok(count.peak <= 6, `${id || "(no id)"} had ${count.peak} open at once`);
-      }
-    },
-    assertNoSecrets(): void {
-      const haystacks = [...seen, ...logs];
-      for (const secret of secrets) {
-        const leaks = haystacks.filter((text) => text.includes(secret));
-        assert.deepEqual(leaks, [], `a secret (${secret.slice(0, 4)}...) leaked`);
-      }
-    },
-    async close(): Promise<void> {
-      await mf.dispose();
-      await counter.shutdown();
-      await upstream.close();
-    },
+    assertWithinLimits: () => edge.assertWithinLimits(),
+    assertNoSecrets: () => edge.assertNoSecrets(),
+    close: () => edge.close(),
   };
 }
 

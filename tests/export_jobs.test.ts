@@ -420,9 +420,10 @@ Deno.test("export jobs: formats, ownership, links, cancel, revocation, expiry", 
       assert.ok(record.files < POOL_SIZE);
     });
 
-    await t.step("no answer or log line holds a key, a token or the sealing key", () => {
-      edge.assertNoSecrets();
-    });
+    await t.step(
+      "no answer or log line holds a key, a token or the sealing key",
+      () => edge.assertNoSecrets(),
+    );
   } finally {
     await edge.close();
   }

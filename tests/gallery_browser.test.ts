@@ -84,9 +84,9 @@ if (!hasChromium) {
         assert.deepEqual(problems, []);
         await page.context().close();
       });
-      await t.step("no step went over its budget, and no secret reached a log line", () => {
+      await t.step("no step went over its budget, and no secret reached a log line", async () => {
         edge.assertWithinLimits();
-        edge.assertNoSecrets();
+        await edge.assertNoSecrets();
       });
     } finally {
       await browser.close();
