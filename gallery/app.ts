@@ -158,6 +158,11 @@ async function loadMore(current: Session): Promise<void> {
 new IntersectionObserver((entries) => {
   if (session && entries.some((e) => e.isIntersecting)) void loadMore(session);
 }, { rootMargin: "400px" }).observe(more);
+// The observer reports changes only: a sentinel that came into view while a page was loading
+// (and was ignored then) reports nothing more. Scrolling checks again.
+addEventListener("scroll", () => {
+  if (session && !session.done && isVisible(more)) void loadMore(session);
+}, { passive: true });
 
 function isVisible(element: HTMLElement): boolean {
   return element.getBoundingClientRect().top < innerHeight + 400;
