@@ -12,7 +12,6 @@ import { mustBe } from "./describe_value.ts";
 import { toAttachmentDownload } from "./download.ts";
 import { itemIterator } from "./item_iterator.ts";
 import { parallelPages } from "./parallel_scan.ts";
-import { createdOf } from "./raw_created.ts";
 import { resolveBaseUrl } from "./environments.ts";
 import { decodeCursor, encodeCursor } from "./cursor_token.ts";
 import {
@@ -22,6 +21,7 @@ import {
   ordersById,
   type PageStep,
   type PagingPlan,
+  positionOf,
   START,
 } from "./pagination.ts";
 import {
@@ -537,16 +537,10 @@ async function* withCursors(
     const last = page.items.at(-1);
     let cursor: string | null = null;
     if (page.has_more && last !== undefined) {
-      const created = createdOf(last);
-      cursor = ordersById(plan.order) || created === undefined
-        ? encodeCursor(plan.order, { phase: "id", id: last.id }) ?? null
-        : encodeCursor(plan.order, {
-          phase: "after",
-          created: created.utc,
-          key: created.key,
-          id: last.id,
-          seen: 1,
-        }) ?? null;
+      const after: Cursor = ordersById(plan.order)
+        ? { phase: "id", id: last.id }
+        : { phase: "after", ...positionOf(last), seen: 1 };
+      cursor = encodeCursor(plan.order, after) ?? null;
     }
     yield { ...page, cursor };
   }

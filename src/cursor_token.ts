@@ -102,14 +102,14 @@ export function decodeCursor(option: string, order: Order, token: unknown): Curs
 }
 
 /** Base64url without padding. */
-export function toBase64Url(bytes: Uint8Array): string {
+function toBase64Url(bytes: Uint8Array): string {
   let binary = "";
   for (const byte of bytes) binary += String.fromCharCode(byte);
   return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }
 
-/** Reads base64url (padding optional); throws on anything else. */
-export function fromBase64Url(text: string): Uint8Array {
+/** Reads base64url without padding; throws on anything else. */
+function fromBase64Url(text: string): Uint8Array {
   if (!/^[A-Za-z0-9_-]*$/.test(text)) throw new RangeError("Not base64url");
   const binary = atob(text.replaceAll("-", "+").replaceAll("_", "/"));
   return Uint8Array.from(binary, (char) => char.charCodeAt(0));

@@ -261,13 +261,15 @@ export interface PageStep<T extends PagedItem> {
   readonly next: Cursor | null;
 }
 
-interface Position {
+/** An item's place in a `created` order. */
+export interface Position {
   readonly created: string;
   readonly key: string;
   readonly id: string;
 }
 
-function positionOf(item: PagedItem): Position {
+/** Where an item stands in a `created` order: its exact `created`, the key comparing it, its id. */
+export function positionOf(item: PagedItem): Position {
   const created = createdOf(item);
   if (created !== undefined) return { created: created.utc, key: created.key, id: item.id };
   // An item this library did not parse (only in tests of these functions).

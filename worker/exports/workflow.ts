@@ -79,6 +79,25 @@ function log(line: Record<string, unknown>): void {
   console.log(JSON.stringify({ export_job: line.job, ...line, job: undefined }));
 }
 
+/** The log line of a step attempt that failed (the Workflow retries it from its checkpoint). */
+function logFailure(
+  step: { job: string; name: string; attempt: number; started: number; subrequests: number },
+  error: unknown,
+): void {
+  log({
+    job: step.job,
+    step: step.name,
+    attempt: step.attempt,
+    status: "error",
+    items: 0,
+    files: 0,
+    bytes: 0,
+    duration_ms: Date.now() - step.started,
+    subrequests: step.subrequests,
+    failure: toEdgeError(error).reason,
+  });
+}
+
 /** The Workflow that builds an export job's result in R2. */
 export class ExportJobs extends WorkflowEntrypoint<Env, JobParams> {
   /** Runs the job (workerd calls it; every `step.do` is checkpointed). */
@@ -204,18 +223,7 @@ export class ExportJobs extends WorkflowEntrypoint<Env, JobParams> {
       });
       return next;
     } catch (error) {
-      log({
-        job: params.id,
-        step: name,
-        attempt,
-        status: "error",
-        items: 0,
-        files: 0,
-        bytes: 0,
-        duration_ms: Date.now() - started,
-        subrequests,
-        failure: toEdgeError(error).reason,
-      });
+      logFailure({ job: params.id, name, attempt, started, subrequests }, error);
       throw error;
     }
   }
@@ -254,15 +262,7 @@ export class ExportJobs extends WorkflowEntrypoint<Env, JobParams> {
       });
       return next;
     } catch (error) {
-      log({
-        job: params.id,
-        step: name,
-        attempt,
-        status: "error",
-        duration_ms: Date.now() - started,
-        subrequests: 0,
-        failure: toEdgeError(error).reason,
-      });
+      logFailure({ job: params.id, name, attempt, started, subrequests: 0 }, error);
       throw error;
     }
   }
