@@ -42,7 +42,7 @@ const TICKS_PER_SECOND = 100; // USER_HZ on Linux
  * (Deno lets a program read `/proc` only with every permission; the bench runs with
  * `--allow-run`).
  */
-async function workerdCpuSeconds(): Promise<number> {
+export async function workerdCpuSeconds(): Promise<number> {
   const { stdout } = await new Deno.Command("sh", {
     args: ["-c", `for p in $(pgrep -P ${Deno.pid} -x workerd); do cat /proc/$p/stat; done`],
     stdout: "piped",

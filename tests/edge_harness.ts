@@ -52,6 +52,8 @@ export interface EdgeOptions {
    * of a few thousand items in one response; the continuation suites run at 3 and 45.
    */
   subrequestBudget?: number;
+  /** Open workerd's V8 inspector on this loopback port (the Worker's profile benchmark). */
+  inspectorPort?: number;
 }
 
 /** Cloudflare's limit of simultaneous outgoing connections per invocation. */
@@ -189,6 +191,7 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
           workflows: { EXPORT_JOBS: { name: "toloka-export-jobs", className: "ExportJobs" } },
         }
         : {}),
+      ...(options.inspectorPort === undefined ? {} : { inspectorPort: options.inspectorPort }),
       structuredWorkerdLogs: true,
       handleStructuredLogs: ({ message }: { message: string }) => void logs.push(message),
     });
