@@ -16,7 +16,7 @@
  */
 
 import { TolokaEmulator } from "../src/testing/mod.ts";
-import { generateSealingKey, issueKey } from "../worker/keys.ts";
+import { generateSealingKey, issueKey } from "../src/keys/mod.ts";
 import { spawnWranglerDev, waitForHealth } from "../scripts/wrangler_dev.ts";
 import { withLocalKv } from "../cli/local_kv.ts";
 import { startEdge } from "../tests/edge_harness.ts";

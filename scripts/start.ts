@@ -16,7 +16,7 @@
  */
 
 import { TolokaEmulator } from "../src/testing/mod.ts";
-import { generateSealingKey, issueKey, revokeKey } from "../worker/keys.ts";
+import { generateSealingKey, issueKey, revokeKey } from "../src/keys/mod.ts";
 import { START_EMULATOR_TOKEN, withLocalKv } from "../cli/local_kv.ts";
 import { spawnWranglerDev, waitForHealth } from "./wrangler_dev.ts";
 import { choosePort, isPortFree, parsePortVariable, readyUrl } from "./start_port.ts";

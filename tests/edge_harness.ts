@@ -10,8 +10,7 @@
 import assert from "node:assert/strict";
 import { Miniflare } from "miniflare";
 import { type EmulatorOptions, type EmulatorServer, TolokaEmulator } from "../src/testing/mod.ts";
-import type { KvNamespace } from "../worker/kv.ts";
-import { issueKey, type KeyRecord } from "../worker/keys.ts";
+import { issueKey, type KeyRecord, type KvNamespace } from "../src/keys/mod.ts";
 import { buildWorker } from "../scripts/build_worker.ts";
 import { randomSealingKey } from "./keys_fixtures.ts";
 import { resetResponse } from "../src/testing/reply.ts";

@@ -16,8 +16,7 @@ import {
   ndjsonLine,
   toWireAttachment,
 } from "../mod.ts";
-import type { EdgeRequest } from "./context.ts";
-import type { Env } from "./env.ts";
+import type { EdgeRequest, Env } from "./env_context.ts";
 import { toEdgeError } from "./errors.ts";
 import { type CursorScope, openCursor, signCursor } from "./export_cursor.ts";
 import { type ExportFormat, type ExportPage, exportStream } from "./export_stream.ts";

@@ -8,12 +8,10 @@
  */
 
 import { AutoRouter } from "itty-router";
-import type { EdgeRequest } from "./context.ts";
+import type { EdgeRequest, Env, ExecutionContext } from "./env_context.ts";
 import { allowedOrigins, allowedOriginsOrNone, corsHeaders, preflight } from "./cors.ts";
-import type { Env } from "./env.ts";
 import { EdgeError, errorResponse, toEdgeError } from "./errors.ts";
 import { galleryPage, galleryScript, galleryStyle } from "./gallery.ts";
-import type { ExecutionContext } from "./kv.ts";
 import { exportAttachments } from "./export_route.ts";
 import { createExport, deleteExport, downloadExport, getExport } from "./exports/routes.ts";
 import { downloadAttachment, getAttachment, health, listAttachments } from "./routes.ts";

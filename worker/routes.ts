@@ -6,7 +6,7 @@
 
 import { type Attachment, type AttachmentsClient, toWireAttachment as toWire } from "../mod.ts";
 import type { Caller } from "./auth.ts";
-import type { Env } from "./env.ts";
+import type { EdgeRequest, Env, ExecutionContext } from "./env_context.ts";
 import { EdgeError } from "./errors.ts";
 import {
   downloadCache,
@@ -18,12 +18,10 @@ import {
   withLength,
 } from "./download_cache.ts";
 import { DOWNLOAD_CSP, downloadType } from "./download_type.ts";
-import type { ExecutionContext } from "./kv.ts";
 import { assertNoQuery } from "./no_query.ts";
 import { parseListQuery } from "./params.ts";
 import { inScope, scopeFilter } from "./scope.ts";
 import { openSession } from "./session.ts";
-import type { EdgeRequest } from "./context.ts";
 
 /**
  * The file never changes, but the edge re-checks the upstream after `ttl` seconds, and browsers

@@ -7,8 +7,7 @@
 
 import { AttachmentsClient, RequestBudget } from "../mod.ts";
 import { authenticate, type Caller } from "./auth.ts";
-import type { EdgeRequest } from "./context.ts";
-import type { Env } from "./env.ts";
+import type { EdgeRequest, Env } from "./env_context.ts";
 import { EdgeError } from "./errors.ts";
 
 const DEFAULT_UPSTREAM = "https://toloka.dev/api/v1";

@@ -12,10 +12,8 @@
  * @module
  */
 
-import type { EdgeRequest } from "../context.ts";
-import type { Env } from "../env.ts";
+import type { EdgeRequest, Env, ExecutionContext } from "../env_context.ts";
 import { EdgeError } from "../errors.ts";
-import type { ExecutionContext } from "../kv.ts";
 import { scopeFilter } from "../scope.ts";
 import { assertNoQuery } from "../no_query.ts";
 import { openSession } from "../session.ts";
