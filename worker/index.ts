@@ -9,11 +9,11 @@
  * @module
  */
 
-import { AutoRouter } from "itty-router";
+import { AutoRouter, type RequestHandler } from "itty-router";
 import type { EdgeArgs, EdgeRequest, Env, ExecutionContext } from "./env_context.ts";
 import { allowedOrigins, allowedOriginsOrNone, corsHeaders, preflight } from "./cors.ts";
 import { EdgeError, errorResponse, toEdgeError } from "./errors.ts";
-import { galleryPage, galleryScript, galleryStyle } from "./gallery.ts";
+import { GALLERY_PATHS, galleryFile } from "./gallery.ts";
 import { exportAttachments } from "./export_route.ts";
 import {
   createExport,
@@ -95,10 +95,11 @@ function favicon(): Response {
 }
 
 /** The routes that need no key. */
-const STATIC_ROUTES: [string, () => Response][] = [
-  ["/", galleryPage],
-  ["/gallery.js", galleryScript],
-  ["/gallery.css", galleryStyle],
+const STATIC_ROUTES: [string, RequestHandler<EdgeRequest, EdgeArgs>][] = [
+  ...GALLERY_PATHS.map((path): [string, RequestHandler<EdgeRequest, EdgeArgs>] => [
+    path,
+    galleryFile(path),
+  ]),
   ["/favicon.ico", favicon],
   ["/health", health],
 ];
