@@ -50,22 +50,22 @@ export class MemoryKv implements KvNamespace {
   /** `get` calls so far. */
   reads = 0;
 
-  /** The JSON value under `key`, or `null`. */
-  get(key: string, _options: { type: "json"; cacheTtl?: number }): Promise<unknown> {
+  /** The JSON value under `name`, or `null`. */
+  get(name: string, _options: { type: "json"; cacheTtl?: number }): Promise<unknown> {
     this.reads++;
-    const stored = this.values.get(key);
+    const stored = this.values.get(name);
     return Promise.resolve(stored === undefined ? null : JSON.parse(stored.value));
   }
 
-  /** Stores `value` with its expiration. */
-  put(key: string, value: string, options?: { expiration?: number }): Promise<void> {
-    this.values.set(key, { value, expiration: options?.expiration });
+  /** Stores `value` under `name`, with its expiration. */
+  put(name: string, value: string, options?: { expiration?: number }): Promise<void> {
+    this.values.set(name, { value, expiration: options?.expiration });
     return Promise.resolve();
   }
 
-  /** Deletes `key`. */
-  delete(key: string): Promise<void> {
-    this.values.delete(key);
+  /** Deletes `name`. */
+  delete(name: string): Promise<void> {
+    this.values.delete(name);
     return Promise.resolve();
   }
 
