@@ -18,12 +18,12 @@ import {
   issueKey,
   type KeyRecord,
   kvKeyFor,
+  type KvNamespace,
   migrateKeyRecord,
   openToken,
   parseKeyRecord,
   revokeKey,
-} from "../worker/keys.ts";
-import type { KvNamespace } from "../worker/kv.ts";
+} from "../src/keys/mod.ts";
 import type { Context } from "./context.ts";
 import { displayText, displayWidth, padDisplay } from "./display.ts";
 import { EXIT } from "./errors.ts";

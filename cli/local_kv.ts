@@ -12,7 +12,7 @@
  */
 
 import { fileURLToPath } from "node:url";
-import type { KvNamespace } from "../worker/kv.ts";
+import type { KvNamespace } from "../src/keys/mod.ts";
 
 /**
  * The upstream token that `deno task start`'s emulator accepts (and its demo key seals): what

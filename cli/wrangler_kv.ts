@@ -8,7 +8,7 @@
  */
 
 import { join } from "node:path";
-import type { KvNamespace } from "../worker/kv.ts";
+import type { KvNamespace } from "../src/keys/mod.ts";
 
 /** The wrangler this project pins (the last that runs on Node 20). */
 export const WRANGLER = "npm:wrangler@4.86.0";

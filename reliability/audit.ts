@@ -83,7 +83,7 @@ function comparisons(line: string): [string, string][] {
  * Findings reviewed and accepted, by file and code, with the reason. Anything else fails.
  */
 export const ACCEPTED: readonly { file: string; code: string; reason: string }[] = [{
-  file: "worker/keys.ts",
+  file: "src/keys/seal.ts",
   code: "let key = importedKeys.get(secret);",
   reason: "the imported TOKEN_SEALING_KEY cached by its value: the secret comes from the " +
     "Worker's own environment, never from a request, so no caller can time guesses against it",
@@ -116,15 +116,18 @@ export function auditSecretComparisons(
   return findings.filter((f) => !accepted.some((a) => a.file === f.file && a.code === f.code));
 }
 
-/** Reads the Worker's sources (every `worker/*.ts` but the generated gallery assets). */
+/**
+ * Reads the Worker's sources: every `worker/*.ts`, and the key record code it shares with the
+ * command line (`src/keys/*.ts`, the package's `./keys` entry point).
+ */
 export async function workerSources(root: URL): Promise<{ path: string; text: string }[]> {
   const files: { path: string; text: string }[] = [];
-  for await (const entry of Deno.readDir(new URL("worker/", root))) {
-    if (!entry.isFile || !entry.name.endsWith(".ts") || entry.name === "gallery_assets.ts") {
-      continue;
+  for (const folder of ["worker/", "src/keys/"]) {
+    for await (const entry of Deno.readDir(new URL(folder, root))) {
+      if (!entry.isFile || !entry.name.endsWith(".ts")) continue;
+      const path = `${folder}${entry.name}`;
+      files.push({ path, text: await Deno.readTextFile(new URL(path, root)) });
     }
-    const path = `worker/${entry.name}`;
-    files.push({ path, text: await Deno.readTextFile(new URL(path, root)) });
   }
   return files.sort((a, b) => a.path.localeCompare(b.path));
 }

@@ -22,7 +22,7 @@
  */
 
 import { OTHER_ACCOUNT_TOKEN, startEdge, UPSTREAM_TOKEN } from "../tests/edge_harness.ts";
-import { revokeKey } from "../worker/keys.ts";
+import { revokeKey } from "../src/keys/mod.ts";
 import { normalizeDateBound, validateOrder, validateSort } from "../src/query.ts";
 import type { RequestLogEntry, WireAttachment } from "../src/testing/mod.ts";
 import {

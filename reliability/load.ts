@@ -16,7 +16,8 @@
  */
 
 import { TolokaEmulator } from "../src/testing/mod.ts";
-import { generateSealingKey, issueKey } from "../worker/keys.ts";
+import { generateSealingKey, issueKey } from "../src/keys/mod.ts";
+import { buildGallery } from "../scripts/build_gallery.ts";
 import { spawnWranglerDev, waitForHealth } from "../scripts/wrangler_dev.ts";
 import { withLocalKv } from "../cli/local_kv.ts";
 import { startEdge } from "../tests/edge_harness.ts";
@@ -209,6 +210,7 @@ export async function loadEdge(options: LoadEdgeOptions = {}): Promise<EngineRep
   // shows them as hidden.
   const config = (await Deno.readTextFile(new URL("wrangler.toml", root)))
     .replace(/^main = .*$/m, 'main = "../../worker/index.ts"')
+    .replace(/^directory = "([^"]*)"$/m, 'directory = "../../$1"')
     .replace(/simple = \{[^}]*\}/, "simple = { limit = 100000000, period = 60 }");
   await Deno.writeTextFile(new URL("wrangler.toml", dir), config);
   await Deno.writeTextFile(new URL(".dev.vars", dir), `TOKEN_SEALING_KEY=${sealingKey}\n`);
@@ -227,6 +229,8 @@ export async function loadEdge(options: LoadEdgeOptions = {}): Promise<EngineRep
   secrets.add("sealed token", record.upstream_token);
 
   const port = freePort();
+  // wrangler.toml's [assets] folder must exist before wrangler dev starts.
+  await buildGallery();
   const wrangler = spawnWranglerDev({
     cwd: root,
     port,

@@ -10,7 +10,7 @@
  */
 
 import { OTHER_ACCOUNT_TOKEN, startEdge, UPSTREAM_TOKEN } from "../tests/edge_harness.ts";
-import { revokeKey } from "../worker/keys.ts";
+import { revokeKey } from "../src/keys/mod.ts";
 import { randomSealingKey } from "../tests/keys_fixtures.ts";
 import type { WireAttachment } from "../src/testing/mod.ts";
 import { parseCsv } from "../tests/csv_parse.ts";

@@ -5,7 +5,8 @@
  * 2. a local sealing key in `.dev.vars` (created if missing; git-ignored);
  * 3. a demo API key issued into the local KV that `wrangler dev` reads, expiring in a day, so a
  *    run that is killed leaves nothing usable for long;
- * 4. `wrangler dev` on 127.0.0.1 with `TOLOKA_API_URL` pointed at the emulator, on `PORT` or the
+ * 4. the gallery built into `dist/gallery/` (`[assets]` in `wrangler.toml`), then
+ *    `wrangler dev` on 127.0.0.1 with `TOLOKA_API_URL` pointed at the emulator, on `PORT` or the
  *    first free port from 8787 on; the URLs printed are the one wrangler reports it bound;
  * 5. a `curl` line that works as is, and a sample listing fetched through the Worker.
  *
@@ -16,8 +17,9 @@
  */
 
 import { TolokaEmulator } from "../src/testing/mod.ts";
-import { generateSealingKey, issueKey, revokeKey } from "../worker/keys.ts";
+import { generateSealingKey, issueKey, revokeKey } from "../src/keys/mod.ts";
 import { START_EMULATOR_TOKEN, withLocalKv } from "../cli/local_kv.ts";
+import { buildGallery } from "./build_gallery.ts";
 import { spawnWranglerDev, waitForHealth } from "./wrangler_dev.ts";
 import { choosePort, isPortFree, parsePortVariable, readyUrl } from "./start_port.ts";
 import { onceStopper } from "./shutdown.ts";
@@ -57,6 +59,7 @@ const { key } = await withLocalKv(root, (kv) =>
   }));
 const shortKey = `${key.slice(0, 10)}…`;
 
+await buildGallery();
 const wrangler = spawnWranglerDev({ cwd: root, port: choice.port, upstreamUrl: upstream.baseUrl });
 let announceReady: (url: string) => void = () => {};
 const ready = new Promise<string>((resolve) => announceReady = resolve);

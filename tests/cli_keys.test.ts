@@ -15,7 +15,7 @@ import {
   kvKeyFor,
   openToken,
   parseKeyRecord,
-} from "../worker/keys.ts";
+} from "../src/keys/mod.ts";
 import { envWith, run } from "./cli_helpers.ts";
 import { randomSealingKey } from "./keys_fixtures.ts";
 import { putV1Record } from "./keys_v1.ts";

@@ -10,9 +10,9 @@
 import assert from "node:assert/strict";
 import { Miniflare } from "miniflare";
 import { type EmulatorOptions, type EmulatorServer, TolokaEmulator } from "../src/testing/mod.ts";
-import type { KvNamespace } from "../worker/kv.ts";
-import { issueKey, type KeyRecord } from "../worker/keys.ts";
+import { issueKey, type KeyRecord, type KvNamespace } from "../src/keys/mod.ts";
 import { buildWorker } from "../scripts/build_worker.ts";
+import { buildGallery } from "../scripts/build_gallery.ts";
 import { randomSealingKey } from "./keys_fixtures.ts";
 import { resetResponse } from "../src/testing/reply.ts";
 import { releaseWithBody } from "../src/budget.ts";
@@ -137,7 +137,7 @@ export interface Edge {
 
 /** Starts the Worker in workerd with the emulator as its upstream on loopback. */
 export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
-  const script = await buildWorker();
+  const [script, gallery] = await Promise.all([buildWorker(), buildGallery()]);
   const emulator = new TolokaEmulator({
     tokens: [UPSTREAM_TOKEN, OTHER_ACCOUNT_TOKEN],
     ...options.emulator,
@@ -164,6 +164,13 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
       compatibilityDate: "2026-04-26",
       compatibilityFlags: ["enable_request_signal"],
       kvNamespaces: ["TOKENS"],
+      // wrangler.toml's [assets]: the built gallery (its _headers read by Miniflare), the Worker
+      // first for every request.
+      assets: {
+        directory: gallery,
+        binding: "ASSETS",
+        routerConfig: { has_user_worker: true, invoke_user_worker_ahead_of_assets: true },
+      },
       ratelimits: {
         RATE_LIMITER: { simple: { limit: options.rateLimit ?? 100_000, period: 60 } },
       },

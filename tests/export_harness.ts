@@ -10,7 +10,7 @@
 
 import assert from "node:assert/strict";
 import type { R2Bucket } from "../worker/exports/runtime.ts";
-import type { KeyRecord } from "../worker/keys.ts";
+import type { KeyRecord } from "../src/keys/mod.ts";
 import { type Edge, startEdge } from "./edge_harness.ts";
 import type { EmulatorOptions } from "../src/testing/mod.ts";
 

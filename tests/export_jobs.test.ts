@@ -14,7 +14,7 @@ import {
   toWireAttachment,
 } from "../mod.ts";
 import { localFileName } from "../cli/sanitize.ts";
-import { kvKeyFor, revokeKey } from "../worker/keys.ts";
+import { kvKeyFor, revokeKey } from "../src/keys/mod.ts";
 import { jobKeys, type JobRecord } from "../worker/exports/job.ts";
 import { signLink } from "../worker/exports/signing.ts";
 import {

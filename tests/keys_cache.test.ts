@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import { KeyCache, type KeyLookup } from "../worker/key_cache.ts";
-import { generateKey, issueKey, type KeyRecord, revokeKey } from "../worker/keys.ts";
+import { generateKey, issueKey, type KeyRecord, revokeKey } from "../src/keys/mod.ts";
 import { MemoryKv, randomSealingKey } from "./keys_fixtures.ts";
 
 const TOKEN = "upstream-token-for-cache-tests";

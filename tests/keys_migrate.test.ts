@@ -11,7 +11,7 @@ import {
   migrateKeyRecord,
   openToken,
   sealToken,
-} from "../worker/keys.ts";
+} from "../src/keys/mod.ts";
 import { MemoryKv, randomSealingKey } from "./keys_fixtures.ts";
 import { putV1Record } from "./keys_v1.ts";
 

@@ -1,4 +1,4 @@
-/** `worker/keys.ts`: raw keys, KV keys, sealing of the upstream token, issue and revoke. */
+/** The keys entry point (`src/keys/`): raw keys, KV keys, sealing of the upstream token, issue and revoke. */
 
 import assert from "node:assert/strict";
 import {
@@ -13,7 +13,7 @@ import {
   revokeKey,
   type SealedFields,
   sealToken,
-} from "../worker/keys.ts";
+} from "../src/keys/mod.ts";
 import { MemoryKv, randomSealingKey } from "./keys_fixtures.ts";
 
 const TOKEN = "AQAAAAAupstream-token-y2Wq0";

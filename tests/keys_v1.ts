@@ -10,10 +10,10 @@ import {
   importSealingKey,
   type KeyRecord,
   kvKeyFor,
+  type KvNamespace,
   type SealedFields,
   sealToken,
-} from "../worker/keys.ts";
-import type { KvNamespace } from "../worker/kv.ts";
+} from "../src/keys/mod.ts";
 
 /** Stores a v1 record for a fresh raw key, sealed under `sealingKey`. */
 export async function putV1Record(

@@ -8,8 +8,7 @@ import { keyMatrix } from "../reliability/matrix.ts";
 import { auditSecretComparisons, codeOnly } from "../reliability/audit.ts";
 import { formatReports } from "../reliability/report.ts";
 import { KeyCache } from "../worker/key_cache.ts";
-import { issueKey, kvKeyFor } from "../worker/keys.ts";
-import type { KvNamespace } from "../worker/kv.ts";
+import { issueKey, kvKeyFor, type KvNamespace } from "../src/keys/mod.ts";
 import { MemoryKv, randomSealingKey } from "./keys_fixtures.ts";
 
 Deno.test("key matrix: every key state x route x way of naming a pool has its exact status", async () => {

@@ -4,7 +4,7 @@
  */
 
 import assert from "node:assert/strict";
-import { revokeKey } from "../worker/keys.ts";
+import { revokeKey } from "../src/keys/mod.ts";
 import { assertError, edgeSuite, randomSealingKey } from "./edge_harness.ts";
 
 const KEY_CACHE_TTL_MS = 300;

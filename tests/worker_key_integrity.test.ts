@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { type KeyRecord, kvKeyFor, migrateKeyRecord } from "../worker/keys.ts";
+import { type KeyRecord, kvKeyFor, migrateKeyRecord } from "../src/keys/mod.ts";
 import { assertError, edgeSuite, UPSTREAM_TOKEN } from "./edge_harness.ts";
 import { putV1Record } from "./keys_v1.ts";
 

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { Env } from "./env.ts";
+import type { Env } from "./env_context.ts";
 import { EdgeError } from "./errors.ts";
 import { KeyCache } from "./key_cache.ts";
 

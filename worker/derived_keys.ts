@@ -7,7 +7,7 @@
  * @module
  */
 
-import { decodeBase64url } from "./base64url.ts";
+import { decodeBase64url } from "../src/keys/mod.ts";
 
 const derived = new Map<string, Promise<CryptoKey>>();
 const encoder = new TextEncoder();

@@ -14,7 +14,7 @@
  */
 
 import { type AttachmentFilter, FILTER_FIELDS, type Order } from "../mod.ts";
-import { base64url, decodeBase64url } from "./base64url.ts";
+import { base64url, decodeBase64url } from "../src/keys/mod.ts";
 import { hmacKey } from "./derived_keys.ts";
 import { EdgeError } from "./errors.ts";
 

@@ -16,21 +16,20 @@ import {
   ndjsonLine,
   toWireAttachment,
 } from "../mod.ts";
-import type { EdgeRequest } from "./context.ts";
-import type { Env } from "./env.ts";
+import type { EdgeRequest, Env } from "./env_context.ts";
 import { toEdgeError } from "./errors.ts";
 import { type CursorScope, openCursor, signCursor } from "./export_cursor.ts";
 import { type ExportFormat, type ExportPage, exportStream } from "./export_stream.ts";
 import { parseExportQuery } from "./params.ts";
 import { inScope, scopeFilter } from "./scope.ts";
-import { openSession } from "./session.ts";
+import type { KeyedRequest } from "./session.ts";
 
 /** `GET /api/v1/attachments.ndjson` and `.csv`: every match, streamed as it pages. */
 export function exportAttachments(
   format: "ndjson" | "csv",
-): (request: EdgeRequest, env: Env) => Promise<Response> {
-  return async (request: EdgeRequest, env: Env): Promise<Response> => {
-    const { caller, client } = await openSession(request, env);
+): (request: KeyedRequest, env: Env) => Promise<Response> {
+  return async (request: KeyedRequest, env: Env): Promise<Response> => {
+    const { caller, client } = request.session;
     const url = new URL(request.url);
     const query = parseExportQuery(url.searchParams);
     const secret = env.TOKEN_SEALING_KEY ?? "";

@@ -1,48 +1,35 @@
 /**
- * The gallery page at `/`: static HTML, CSS and script built from `gallery/` into
- * `gallery_assets.ts`. No inline script or style, so the Content-Security-Policy can forbid both;
- * images come from `blob:` object URLs the script makes from authorised downloads.
+ * The gallery's files (`/`, `/gallery.js`, `/gallery.css`), served by Workers Static Assets from
+ * `dist/gallery/` (built by `scripts/build_gallery.ts`), with the headers of its `_headers` file
+ * (a strict Content-Security-Policy among them). The Worker runs first for every request
+ * (`run_worker_first` in `wrangler.toml`) and hands these three paths to the `ASSETS` binding,
+ * so they keep what every answer of the Worker has: an `X-Request-Id`, a log line, CORS headers,
+ * and a 500 while `CORS_ORIGINS` is refused. Any other path stays the Worker's own (its 404).
  *
  * @module
  */
 
-import { GALLERY_CSS, GALLERY_HTML, GALLERY_JS } from "./gallery_assets.ts";
+import type { EdgeRequest, Env } from "./env_context.ts";
 
-const SECURITY_HEADERS: Record<string, string> = {
-  "Content-Security-Policy": [
-    "default-src 'self'",
-    "img-src 'self' blob:",
-    "script-src 'self'",
-    "style-src 'self'",
-    "connect-src 'self'",
-    "object-src 'none'",
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-ancestors 'none'",
-  ].join("; "),
-  "X-Content-Type-Options": "nosniff",
-  "Referrer-Policy": "no-referrer",
-  "X-Frame-Options": "DENY",
-  // The page holds no secret (the key lives in the visitor's sessionStorage), but it changes
-  // with each deploy: revalidate rather than cache for long.
-  "Cache-Control": "no-cache",
-};
+/** The paths of the gallery's files; `/` is the page (`index.html`). */
+export const GALLERY_PATHS: readonly string[] = ["/", "/gallery.js", "/gallery.css"];
 
-function asset(body: string, type: string): Response {
-  return new Response(body, { headers: { "Content-Type": type, ...SECURITY_HEADERS } });
-}
-
-/** `GET /`: the page. */
-export function galleryPage(): Response {
-  return asset(GALLERY_HTML, "text/html; charset=utf-8");
-}
-
-/** `GET /gallery.js`: the page's script. */
-export function galleryScript(): Response {
-  return asset(GALLERY_JS, "text/javascript; charset=utf-8");
-}
-
-/** `GET /gallery.css`: the page's style sheet. */
-export function galleryStyle(): Response {
-  return asset(GALLERY_CSS, "text/css; charset=utf-8");
+/**
+ * `GET`/`HEAD` of the gallery file at `path`: the asset service's answer (its ETag, and 304 to a
+ * matching `If-None-Match`). The route also matches `path` with trailing slashes, as every route
+ * does; the asset service is asked for `path` itself, so those get the file too.
+ *
+ * @throws {Error} When the Worker has no `ASSETS` binding (deployed without `[assets]`): a 500
+ * whose log line says so.
+ */
+export function galleryFile(path: string): (request: EdgeRequest, env: Env) => Promise<Response> {
+  return (request: EdgeRequest, env: Env): Promise<Response> => {
+    if (!env.ASSETS) {
+      throw new Error("ASSETS is not bound: wrangler.toml's [assets] serves the gallery");
+    }
+    const url = new URL(request.url);
+    url.pathname = path;
+    // A plain Request: itty hands handlers a Proxy, which a binding's fetch() does not take.
+    return env.ASSETS.fetch(new Request(url, { method: request.method, headers: request.headers }));
+  };
 }

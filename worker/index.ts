@@ -2,25 +2,37 @@
  * The edge Worker: Toloka-compatible attachment listings behind scoped API keys kept in KV.
  * An itty-router `AutoRouter` whose stages do the cross-cutting work in one place each:
  * `before` starts the request's state and answers CORS preflights, `catch` maps every error to
- * Toloka's body, `finally` adds `X-Request-Id` and CORS headers and writes the log line.
+ * Toloka's body, `finally` adds `X-Request-Id` and CORS headers and writes the log line. Keyed
+ * routes chain route middleware before their handler: `withSession` authenticates the key,
+ * applies its rate limit and opens the upstream session the handler uses.
  *
  * @module
  */
 
-import { AutoRouter } from "itty-router";
-import type { EdgeRequest } from "./context.ts";
+import { AutoRouter, type RequestHandler } from "itty-router";
+import type { EdgeArgs, EdgeRequest, Env, ExecutionContext } from "./env_context.ts";
 import { allowedOrigins, allowedOriginsOrNone, corsHeaders, preflight } from "./cors.ts";
-import type { Env } from "./env.ts";
 import { EdgeError, errorResponse, toEdgeError } from "./errors.ts";
-import { galleryPage, galleryScript, galleryStyle } from "./gallery.ts";
-import type { ExecutionContext } from "./kv.ts";
+import { GALLERY_PATHS, galleryFile } from "./gallery.ts";
 import { exportAttachments } from "./export_route.ts";
-import { createExport, deleteExport, downloadExport, getExport } from "./exports/routes.ts";
-import { downloadAttachment, getAttachment, health, listAttachments } from "./routes.ts";
+import {
+  createExport,
+  deleteExport,
+  downloadBySignedLink,
+  downloadExport,
+  getExport,
+} from "./exports/routes.ts";
+import {
+  downloadAttachment,
+  downloadCacheConfigured,
+  getAttachment,
+  health,
+  listAttachments,
+} from "./routes.ts";
+import { type KeyedRequest, withSession } from "./session.ts";
 
-type Args = [Env, ExecutionContext];
-
-function begin(request: EdgeRequest, env: Env): Response | undefined {
+/** The `before` stage: the request's state (id, start), and CORS preflights answered. */
+function startRequest(request: EdgeRequest, env: Env): Response | undefined {
   request.edge = { id: crypto.randomUUID(), start: Date.now() };
   // A refused CORS_ORIGINS throws here, before any route: every request is a 500 whose log line
   // says why (a silent hole, or a health check saying ok while every call fails, would be worse).
@@ -83,16 +95,17 @@ function favicon(): Response {
 }
 
 /** The routes that need no key. */
-const STATIC_ROUTES: [string, () => Response][] = [
-  ["/", galleryPage],
-  ["/gallery.js", galleryScript],
-  ["/gallery.css", galleryStyle],
+const STATIC_ROUTES: [string, RequestHandler<EdgeRequest, EdgeArgs>][] = [
+  ...GALLERY_PATHS.map((path): [string, RequestHandler<EdgeRequest, EdgeArgs>] => [
+    path,
+    galleryFile(path),
+  ]),
   ["/favicon.ico", favicon],
   ["/health", health],
 ];
 
-const router = AutoRouter<EdgeRequest, Args>({
-  before: [begin],
+const router = AutoRouter<EdgeRequest, EdgeArgs>({
+  before: [startRequest],
   catch: fail,
   finally: [finish],
   missing: notFound,
@@ -106,16 +119,32 @@ function servesGet(path: string): boolean {
 // The routes that need no key also answer HEAD (uptime checks use it): their GET answer, whose
 // body the runtime drops.
 for (const [path, handler] of STATIC_ROUTES) router.get(path, handler).head(path, handler);
+// Keyed routes: `withSession` first, so each handler receives a ready session.
 router
-  .get("/api/v1/attachments", listAttachments)
-  .get("/api/v1/attachments.ndjson", exportAttachments("ndjson"))
-  .get("/api/v1/attachments.csv", exportAttachments("csv"))
-  .get("/api/v1/attachments/:id", getAttachment)
-  .get("/api/v1/attachments/:id/download", downloadAttachment)
-  .post("/api/v1/exports", createExport)
-  .get("/api/v1/exports/:id", getExport)
-  .get("/api/v1/exports/:id/download", downloadExport)
-  .delete("/api/v1/exports/:id", deleteExport);
+  .get<KeyedRequest, EdgeArgs>("/api/v1/attachments", withSession, listAttachments)
+  .get<KeyedRequest, EdgeArgs>(
+    "/api/v1/attachments.ndjson",
+    withSession,
+    exportAttachments("ndjson"),
+  )
+  .get<KeyedRequest, EdgeArgs>("/api/v1/attachments.csv", withSession, exportAttachments("csv"))
+  .get<KeyedRequest, EdgeArgs>("/api/v1/attachments/:id", withSession, getAttachment)
+  .get<KeyedRequest, EdgeArgs>(
+    "/api/v1/attachments/:id/download",
+    downloadCacheConfigured,
+    withSession,
+    downloadAttachment,
+  )
+  .post<KeyedRequest, EdgeArgs>("/api/v1/exports", withSession, createExport)
+  .get<KeyedRequest, EdgeArgs>("/api/v1/exports/:id", withSession, getExport)
+  // A signed link needs no key: that middleware answers it, and passes any other request on.
+  .get<KeyedRequest, EdgeArgs>(
+    "/api/v1/exports/:id/download",
+    downloadBySignedLink,
+    withSession,
+    downloadExport,
+  )
+  .delete<KeyedRequest, EdgeArgs>("/api/v1/exports/:id", withSession, deleteExport);
 
 /** The export jobs' Workflow: wrangler.toml binds it as `EXPORT_JOBS` by this name. */
 export { ExportJobs } from "./exports/workflow.ts";

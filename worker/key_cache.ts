@@ -8,16 +8,16 @@
  * @module
  */
 
-import type { KvNamespace } from "./kv.ts";
 import {
   CURRENT_RECORD_VERSION,
   importSealingKey,
   isKeyShaped,
   type KeyRecord,
   kvKeyFor,
+  type KvNamespace,
   openToken,
   parseKeyRecord,
-} from "./keys.ts";
+} from "../src/keys/mod.ts";
 
 /** The outcome of a key lookup. */
 export type KeyLookup =

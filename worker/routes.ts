@@ -1,12 +1,13 @@
 /**
- * The route handlers. Each is thin: authenticate, validate, scope, call the core, shape the answer.
+ * The route handlers. Each is thin: validate, scope, call the core, shape the answer. The keyed
+ * ones run after `withSession` (`session.ts`), which authenticated the key and opened the upstream session.
  *
  * @module
  */
 
 import { type Attachment, type AttachmentsClient, toWireAttachment as toWire } from "../mod.ts";
 import type { Caller } from "./auth.ts";
-import type { Env } from "./env.ts";
+import type { EdgeRequest, Env, ExecutionContext } from "./env_context.ts";
 import { EdgeError } from "./errors.ts";
 import {
   downloadCache,
@@ -18,12 +19,10 @@ import {
   withLength,
 } from "./download_cache.ts";
 import { DOWNLOAD_CSP, downloadType } from "./download_type.ts";
-import type { ExecutionContext } from "./kv.ts";
 import { assertNoQuery } from "./no_query.ts";
 import { parseListQuery } from "./params.ts";
 import { inScope, scopeFilter } from "./scope.ts";
-import { openSession } from "./session.ts";
-import type { EdgeRequest } from "./context.ts";
+import type { KeyedRequest } from "./session.ts";
 
 /**
  * The file never changes, but the edge re-checks the upstream after `ttl` seconds, and browsers
@@ -43,8 +42,8 @@ export function health(): Response {
 }
 
 /** `GET /api/v1/attachments`: one page, the same parameters and body as upstream. */
-export async function listAttachments(request: EdgeRequest, env: Env): Promise<Response> {
-  const { caller, client } = await openSession(request, env);
+export async function listAttachments(request: KeyedRequest): Promise<Response> {
+  const { caller, client } = request.session;
   const query = parseListQuery(new URL(request.url).searchParams);
   const filter = await scopeFilter(caller, query.filter, client, request.signal);
   const page = await client.findAttachments(filter, { ...query.options, signal: request.signal });
@@ -53,12 +52,20 @@ export async function listAttachments(request: EdgeRequest, env: Env): Promise<R
 }
 
 /** `GET /api/v1/attachments/{id}`: one attachment, `404` when out of scope. */
-export async function getAttachment(request: EdgeRequest, env: Env): Promise<Response> {
-  const { caller, client } = await openSession(request, env);
+export async function getAttachment(request: KeyedRequest): Promise<Response> {
+  const { caller, client } = request.session;
   const id = pathId(request);
   assertNoQuery(new URL(request.url).searchParams);
   const item = await visibleAttachment(caller, client, id, request.signal);
   return json(toWire(item));
+}
+
+/**
+ * Route middleware of the download route, before `withSession`: a `DOWNLOAD_CACHE_TTL_SECONDS`
+ * out of range is a configuration error (500, the reason in the log) whoever calls.
+ */
+export function downloadCacheConfigured(_request: EdgeRequest, env: Env): void {
+  downloadCacheTtl(env.DOWNLOAD_CACHE_TTL_SECONDS);
 }
 
 /**
@@ -69,12 +76,12 @@ export async function getAttachment(request: EdgeRequest, env: Env): Promise<Res
  * script in is served as `application/octet-stream` (see `download_type.ts`).
  */
 export async function downloadAttachment(
-  request: EdgeRequest,
+  request: KeyedRequest,
   env: Env,
   ctx: ExecutionContext,
 ): Promise<Response> {
   const ttl = downloadCacheTtl(env.DOWNLOAD_CACHE_TTL_SECONDS);
-  const { caller, client } = await openSession(request, env);
+  const { caller, client } = request.session;
   const id = pathId(request);
   assertNoQuery(new URL(request.url).searchParams);
   const cache = ttl === 0 ? undefined : downloadCache();

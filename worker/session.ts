@@ -1,17 +1,16 @@
 /**
- * The start of every keyed route: authenticate the key, apply its rate limit, and give the route
- * a client of the upstream API that speaks with the key's own Toloka token.
+ * The start of every keyed route, as route middleware ({@link withSession}): authenticate the key,
+ * apply its rate limit, and give the route's handler a client of the upstream API that speaks
+ * with the key's own Toloka token.
  *
  * @module
  */
 
-import { AttachmentsClient, RequestBudget } from "../mod.ts";
+import { AttachmentsClient, ENVIRONMENTS, RequestBudget } from "../mod.ts";
 import { authenticate, type Caller } from "./auth.ts";
-import type { EdgeRequest } from "./context.ts";
-import type { Env } from "./env.ts";
+import type { EdgeRequest, Env } from "./env_context.ts";
 import { EdgeError } from "./errors.ts";
 
-const DEFAULT_UPSTREAM = "https://toloka.dev/api/v1";
 /**
  * Safe under the Free plan's 50 subrequests per invocation, and lowered from 45 to fit its 10 ms
  * of CPU: an exported page of 100 costs workerd 0.9 to 2.0 ms of CPU here (`bench/export_cpu.ts`,
@@ -31,6 +30,9 @@ export interface Session {
   /** Every upstream request of this invocation draws from it, retries included. */
   budget: RequestBudget;
 }
+
+/** A keyed route's request, once {@link withSession} has run. */
+export type KeyedRequest = EdgeRequest & { session: Session };
 
 /**
  * The invocation's subrequest budget, from `SUBREQUEST_BUDGET`.
@@ -54,31 +56,19 @@ export function subrequestBudget(env: Env): number {
 }
 
 /**
- * Authenticates the request, applies the key's rate limit and makes its upstream client.
+ * Route middleware of every keyed route: authenticates the request, applies the key's rate limit
+ * and puts the invocation's upstream session on `request.session`. Returns nothing, so the
+ * route's next handler runs.
  *
  * @throws {EdgeError} 401 for a missing, unknown or expired key; 429 over the key's rate limit.
+ * @throws {Error} For a `SUBREQUEST_BUDGET` out of range, checked before the key is.
  */
-export async function openSession(
-  request: EdgeRequest,
-  env: Env,
-): Promise<Session> {
+export async function withSession(request: KeyedRequest, env: Env): Promise<void> {
   const limit = subrequestBudget(env);
   const caller = await authenticate(request, env);
   request.edge.key = caller.name;
   request.edge.key_lookup = caller.lookup;
-  if (env.RATE_LIMITER) {
-    const { success } = await env.RATE_LIMITER.limit({ key: caller.id });
-    if (!success) {
-      throw new EdgeError(
-        429,
-        "TOO_MANY_REQUESTS",
-        "Too many requests for this API key; retry later",
-        {
-          headers: { "Retry-After": "60" },
-        },
-      );
-    }
-  }
+  await rateLimit(caller, env);
   const { client, budget } = upstreamClient({
     token: caller.upstreamToken,
     baseUrl: upstreamUrl(env),
@@ -86,12 +76,32 @@ export async function openSession(
     requestId: request.edge.id,
   });
   request.edge.budget = budget;
-  return { caller, client, budget };
+  request.session = { caller, client, budget };
+}
+
+/**
+ * Applies the key's rate limit (`[[ratelimits]]`, per key and per Cloudflare location).
+ *
+ * @throws {EdgeError} 429 with `Retry-After: 60` over the limit.
+ */
+async function rateLimit(caller: Caller, env: Env): Promise<void> {
+  if (!env.RATE_LIMITER) return;
+  const { success } = await env.RATE_LIMITER.limit({ key: caller.id });
+  if (!success) {
+    throw new EdgeError(
+      429,
+      "TOO_MANY_REQUESTS",
+      "Too many requests for this API key; retry later",
+      {
+        headers: { "Retry-After": "60" },
+      },
+    );
+  }
 }
 
 /** The upstream API root this Worker talks to (`TOLOKA_API_URL`, production by default). */
 export function upstreamUrl(env: Env): string {
-  return env.TOLOKA_API_URL || DEFAULT_UPSTREAM;
+  return env.TOLOKA_API_URL || ENVIRONMENTS.production;
 }
 
 /**

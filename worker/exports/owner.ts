@@ -6,8 +6,13 @@
  * @module
  */
 
-import { CURRENT_RECORD_VERSION, importSealingKey, openToken, parseKeyRecord } from "../keys.ts";
-import type { KvNamespace } from "../kv.ts";
+import {
+  CURRENT_RECORD_VERSION,
+  importSealingKey,
+  type KvNamespace,
+  openToken,
+  parseKeyRecord,
+} from "../../src/keys/mod.ts";
 
 /** The owner's current standing. */
 export type Owner =

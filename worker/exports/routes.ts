@@ -12,13 +12,11 @@
  * @module
  */
 
-import type { EdgeRequest } from "../context.ts";
-import type { Env } from "../env.ts";
+import type { EdgeRequest, Env, ExecutionContext } from "../env_context.ts";
 import { EdgeError } from "../errors.ts";
-import type { ExecutionContext } from "../kv.ts";
 import { scopeFilter } from "../scope.ts";
 import { assertNoQuery } from "../no_query.ts";
-import { openSession } from "../session.ts";
+import type { KeyedRequest } from "../session.ts";
 import { deleteJobObjects } from "./compose.ts";
 import {
   exportTtlDays,
@@ -121,8 +119,8 @@ function json(body: unknown, status = 200, headers: Record<string, string> = {})
 }
 
 /** `POST /api/v1/exports`. */
-export async function createExport(request: EdgeRequest, env: Env): Promise<Response> {
-  const { caller, client } = await openSession(request, env);
+export async function createExport(request: KeyedRequest, env: Env): Promise<Response> {
+  const { caller, client } = request.session;
   const { bucket, jobs, secret } = bindings(env);
   refuseOtherParameters(request);
   const spec = await readJobRequest(request);
@@ -206,11 +204,11 @@ const LINK_PARAMETERS = ["expires", "signature"] as const;
 
 /** The caller's own job, or 404. */
 async function ownJob(
-  request: EdgeRequest,
+  request: KeyedRequest,
   env: Env,
   takes: readonly string[] = [],
 ): Promise<{ record: JobRecord; exports: ExportBindings }> {
-  const { caller } = await openSession(request, env);
+  const { caller } = request.session;
   const exports = bindings(env);
   const id = jobId(request);
   refuseOtherParameters(request, takes);
@@ -221,7 +219,7 @@ async function ownJob(
 }
 
 /** `GET /api/v1/exports/{id}`. */
-export async function getExport(request: EdgeRequest, env: Env): Promise<Response> {
+export async function getExport(request: KeyedRequest, env: Env): Promise<Response> {
   const { record, exports } = await ownJob(request, env);
   const current = reconcile(record, await instanceStatus(exports.jobs, record.id));
   return json(await view(current, exports.secret, new URL(request.url).origin, Date.now()));
@@ -229,7 +227,7 @@ export async function getExport(request: EdgeRequest, env: Env): Promise<Respons
 
 /** `DELETE /api/v1/exports/{id}`: cancels the job and deletes its result. */
 export async function deleteExport(
-  request: EdgeRequest,
+  request: KeyedRequest,
   env: Env,
   ctx: ExecutionContext,
 ): Promise<Response> {
@@ -257,44 +255,59 @@ export async function deleteExport(
 }
 
 /**
- * `GET /api/v1/exports/{id}/download`: with the owner's key, or with a signed link
- * (`expires` + `signature`) and no key.
+ * `GET /api/v1/exports/{id}/download` with a signed link (`expires` + `signature`) and no key:
+ * route middleware before `withSession`, which answers such a request itself and passes any
+ * other on (returns nothing) to {@link downloadExport}.
  */
-export async function downloadExport(
+export async function downloadBySignedLink(
   request: EdgeRequest,
   env: Env,
   ctx: ExecutionContext,
-): Promise<Response> {
+): Promise<Response | undefined> {
   const url = new URL(request.url);
   const signed = url.searchParams.has("signature") || url.searchParams.has("expires");
-  let record: JobRecord;
-  let exports: ExportBindings;
-  if (signed && !request.headers.has("Authorization")) {
-    exports = bindings(env);
-    const id = jobId(request);
-    refuseOtherParameters(request, LINK_PARAMETERS);
-    logJob(request, id, true);
-    const found = await readJob(exports.bucket, id);
-    if (found === null) throw notFound();
-    const now = Date.now();
-    const check = await checkLink(exports.secret, id, found.owner, url.searchParams, now);
-    if (check === "invalid") {
-      throw new EdgeError(403, "ACCESS_DENIED", "This download link is not valid");
-    }
-    if (check === "expired") {
-      throw new EdgeError(
-        403,
-        "ACCESS_DENIED",
-        "This download link has expired; get the job again for a fresh one",
-      );
-    }
-    if (!(await ownerActive(env.TOKENS, exports.secret, found.owner, now))) {
-      throw new EdgeError(403, "ACCESS_DENIED", "The API key of this export is no longer valid");
-    }
-    record = found;
-  } else {
-    ({ record, exports } = await ownJob(request, env, LINK_PARAMETERS));
+  if (!signed || request.headers.has("Authorization")) return undefined;
+  const exports = bindings(env);
+  const id = jobId(request);
+  refuseOtherParameters(request, LINK_PARAMETERS);
+  logJob(request, id, true);
+  const found = await readJob(exports.bucket, id);
+  if (found === null) throw notFound();
+  const now = Date.now();
+  const check = await checkLink(exports.secret, id, found.owner, url.searchParams, now);
+  if (check === "invalid") {
+    throw new EdgeError(403, "ACCESS_DENIED", "This download link is not valid");
   }
+  if (check === "expired") {
+    throw new EdgeError(
+      403,
+      "ACCESS_DENIED",
+      "This download link has expired; get the job again for a fresh one",
+    );
+  }
+  if (!(await ownerActive(env.TOKENS, exports.secret, found.owner, now))) {
+    throw new EdgeError(403, "ACCESS_DENIED", "The API key of this export is no longer valid");
+  }
+  return await result(request, found, exports, ctx);
+}
+
+/** `GET /api/v1/exports/{id}/download` with the owner's key. */
+export async function downloadExport(
+  request: KeyedRequest,
+  env: Env,
+  ctx: ExecutionContext,
+): Promise<Response> {
+  const { record, exports } = await ownJob(request, env, LINK_PARAMETERS);
+  return await result(request, record, exports, ctx);
+}
+
+/** A job's result from R2 (`Range` supported), once the caller may have it. */
+async function result(
+  request: EdgeRequest,
+  record: JobRecord,
+  exports: ExportBindings,
+  ctx: ExecutionContext,
+): Promise<Response> {
   if (record.status === "cancelled") {
     throw new EdgeError(410, "GONE", "This export was cancelled and its result deleted");
   }

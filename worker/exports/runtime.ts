@@ -1,6 +1,7 @@
 /**
  * The slice of the Workers runtime that export jobs touch (R2, Workflows), typed by hand as
- * `worker/kv.ts` types KV, so the Worker type-checks in the same TypeScript world as the core.
+ * `worker/env_context.ts` types the rest, so the Worker type-checks in the same TypeScript world as
+ * the core.
  *
  * @module
  */

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { base64url, decodeBase64url } from "../base64url.ts";
+import { base64url, decodeBase64url } from "../../src/keys/mod.ts";
 import { hmacKey } from "../derived_keys.ts";
 
 /** How long a link is valid. */

@@ -20,7 +20,7 @@
 
 // @ts-types="./cloudflare_workers.d.ts"
 import { WorkflowEntrypoint } from "cloudflare:workers";
-import type { Env } from "../env.ts";
+import type { Env } from "../env_context.ts";
 import { toEdgeError } from "../errors.ts";
 import { subrequestBudget, upstreamUrl } from "../session.ts";
 import {
