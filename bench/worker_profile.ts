@@ -180,10 +180,15 @@ export async function profileWorker(
       busyUs += us;
       let part: string;
       let name: string;
-      if (url === "") {
-        // V8's own entries and built-ins (JSON, fetch, crypto, ...).
-        part = functionName.startsWith("(") ? `V8 ${functionName}` : `built-in ${functionName}`;
-        name = part;
+      if (!url.endsWith("worker.js")) {
+        // V8's own entries, built-ins (JSON, fetch, crypto, ...) and workerd's internal modules
+        // (`node-internal:internal_inspect` formats what `console.log` prints).
+        part = url !== ""
+          ? `runtime ${url}`
+          : functionName.startsWith("(")
+          ? `V8 ${functionName}`
+          : `built-in ${functionName || "(unnamed: a native call)"}`;
+        name = url === "" ? part : `${functionName} ${url}`;
       } else {
         const module = moduleAt(starts, lineNumber);
         part = GROUPS.find(([pattern]) => pattern.test(module))?.[1] ?? `other: ${module}`;
