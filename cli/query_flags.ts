@@ -11,6 +11,7 @@ import {
   AttachmentsClient,
   type Environment,
   ENVIRONMENTS,
+  FILTER_FIELDS,
   type Order,
   ORDERS,
 } from "../mod.ts";
@@ -26,24 +27,14 @@ import {
   UsageError,
 } from "./flags.ts";
 
-/** Filter flags and the filter fields they set, in the order `--help` lists them. */
-export const FILTER_FLAGS: Readonly<Record<string, keyof AttachmentFilter>> = {
-  "pool-id": "pool_id",
-  "assignment-id": "assignment_id",
-  "user-id": "user_id",
-  name: "name",
-  type: "type",
-  "owner-id": "owner_id",
-  "owner-company-id": "owner_company_id",
-  "id-gt": "id_gt",
-  "id-gte": "id_gte",
-  "id-lt": "id_lt",
-  "id-lte": "id_lte",
-  "created-gt": "created_gt",
-  "created-gte": "created_gte",
-  "created-lt": "created_lt",
-  "created-lte": "created_lte",
-};
+/**
+ * Filter flags and the filter fields they set, in the order `--help` lists them: one flag per
+ * field of the core's `FILTER_FIELDS`, spelt with dashes (`pool_id` is `--pool-id`).
+ */
+export const FILTER_FLAGS: Readonly<Record<string, typeof FILTER_FIELDS[number]>> = Object
+  .fromEntries(
+    FILTER_FIELDS.map((field) => [field.replaceAll("_", "-"), field]),
+  );
 
 /** The environments `--environment` accepts. */
 export const ENVIRONMENT_NAMES = Object.keys(ENVIRONMENTS) as Environment[];
