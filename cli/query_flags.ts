@@ -127,6 +127,7 @@ export function clientFrom(
       fetch: transport.fetch ?? context.fetch,
       retries,
       retryDelayMs: context.retryDelayMs,
+      random: context.random,
       ...(transport.maxRetryDelayMs === undefined
         ? {}
         : { maxRetryDelayMs: transport.maxRetryDelayMs }),
