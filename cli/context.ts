@@ -7,7 +7,7 @@
  * @module
  */
 
-import { delay } from "../src/abort.ts";
+import { delay } from "../mod.ts";
 
 /**
  * Options of {@linkcode main}: the pieces of the world the commands use. Every field defaults to

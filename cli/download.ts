@@ -10,7 +10,9 @@
  * - A second run skips files whose manifest line matches their name, size and SHA-256, and fetches
  *   the rest. Files whose check fails are fetched again.
  * - The client retries each request; a file whose body breaks off is retried as a whole, with
- *   backoff, up to `--retries` times. 400, 401, 403, 404 and 409 are not retried.
+ *   the client's backoff, up to `--retries` times. So is a file whose answer has a status the
+ *   client retries (408, 429, 500, 502, 503, 504); any other status (400, 401, 403, 404, 409...)
+ *   fails the file at once.
  * - A 429 (the Toloka API's rate limit, or an edge Worker's for its API key) holds every transfer
  *   and the listing until its `Retry-After` has passed, with a countdown on the progress line,
  *   then the run goes on; a wait does not use up a file's retries.

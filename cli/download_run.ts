@@ -11,6 +11,8 @@
 import {
   type Attachment,
   type AttachmentsClient,
+  backoffDelay,
+  isRetryableStatus,
   TolokaApiError,
   toWireAttachment,
 } from "../mod.ts";
@@ -29,17 +31,13 @@ import { type SavedFile, saveDownload } from "./save_file.ts";
 export const LOOKAHEAD = 10_000;
 /** The longest wait between two attempts at one file, in milliseconds. */
 const MAX_FILE_RETRY_DELAY_MS = 10_000;
-/** Statuses a new attempt cannot fix. */
-const FINAL_STATUSES = new Set([400, 401, 403, 404, 409]);
 
-/** Whether another attempt at a file may succeed after `error`. */
+/**
+ * Whether another attempt at a file may succeed after `error`: an answer whose status the client
+ * retries too, or no answer at all (a connection lost, a body cut off).
+ */
 function isRetryable(error: unknown): boolean {
-  return !(error instanceof TolokaApiError && FINAL_STATUSES.has(error.status));
-}
-
-/** The wait before new attempt number `attempt + 1` at a file. */
-function fileRetryDelay(attempt: number, retryDelayMs: number, random: () => number): number {
-  return Math.min(retryDelayMs * 2 ** attempt, MAX_FILE_RETRY_DELAY_MS) * (0.5 + random() / 2);
+  return !(error instanceof TolokaApiError) || isRetryableStatus(error.status);
 }
 
 /** What a run needs from the world: where a dry run prints, the waits, the cancel signal. */
@@ -234,7 +232,11 @@ export class DownloadRun {
         if (signal.aborted || error instanceof LocalFileError) throw error;
         if (this.#closeGateFor(error, rateLimitWaits++)) continue;
         if (attempt >= this.#plan.retries || !isRetryable(error)) throw error;
-        const wait = fileRetryDelay(attempt, this.#context.retryDelayMs, this.#context.random);
+        const wait = backoffDelay(attempt, {
+          retryDelayMs: this.#context.retryDelayMs,
+          maxRetryDelayMs: MAX_FILE_RETRY_DELAY_MS,
+          random: this.#context.random,
+        });
         await this.#context.sleep(wait, signal);
         attempt++;
       }

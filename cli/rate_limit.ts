@@ -10,8 +10,7 @@
  * @module
  */
 
-import { parseRetryAfter } from "../src/backoff.ts";
-import { ENVIRONMENTS, TolokaApiError } from "../mod.ts";
+import { ENVIRONMENTS, parseRetryAfter, TolokaApiError } from "../mod.ts";
 
 /**
  * The longest `Retry-After` (and backoff) the CLI's client waits out inside one request; a
