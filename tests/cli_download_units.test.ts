@@ -278,3 +278,28 @@ Deno.test("the waits between attempts at a file come from the injected random so
     await Deno.remove(out, { recursive: true });
   }
 });
+
+Deno.test("a file answered with a status the client would not retry fails at once; one it would retry is tried again", async () => {
+  const emulator = new TolokaEmulator({ pools: [1] });
+  const out = await Deno.makeTempDir();
+  try {
+    for (const [status, requests] of [[410, 1], [503, (1 + 2) * (1 + 2)]] as const) {
+      let downloads = 0;
+      const failing = (request: Request): Promise<Response> => {
+        if (!request.url.endsWith("/download")) return emulator.fetch(request);
+        downloads++;
+        return Promise.resolve(Response.json({ code: "GONE", message: "No" }, { status }));
+      };
+      const result = await run(
+        ["download", "--pool-id", "1", "--out", out, "--retries", "2", "--quiet"],
+        { fetch: failing, sleep: () => Promise.resolve() },
+      );
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(result.stderr, /^0 downloaded .*, 1 failed$/m);
+      // The client's own attempts, times the command's attempts at the file.
+      assert.equal(downloads, requests, `status ${status}`);
+    }
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
