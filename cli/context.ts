@@ -1,13 +1,13 @@
 /**
  * What the commands touch in the world, injected: `fetch`, the output streams and whether they
- * are terminals, the environment, the clock, the working directory, a cancel signal and the
- * runner of subprocesses. {@linkcode resolveContext} fills in Deno's own for whatever a caller
+ * are terminals, the environment, the clock, the random source, the working directory, a cancel
+ * signal and the runner of subprocesses. {@linkcode resolveContext} fills in Deno's own for whatever a caller
  * leaves out, so tests run every command in process.
  *
  * @module
  */
 
-import { delay } from "../src/abort.ts";
+import { delay } from "../mod.ts";
 
 /**
  * Options of {@linkcode main}: the pieces of the world the commands use. Every field defaults to
@@ -91,6 +91,13 @@ export interface CliOptions {
    * @default {500}
    */
   retryDelayMs?: number;
+  /**
+   * The random source of the backoff's jitter, returning numbers in `[0, 1)`; a fixed one makes
+   * the waits between attempts at a file repeatable.
+   *
+   * @default {Math.random}
+   */
+  random?: () => number;
   /**
    * Waits `ms` milliseconds, or rejects with the signal's reason when it aborts first (the waits
    * between attempts, and for a rate limit's `Retry-After`).
@@ -188,6 +195,7 @@ export interface Context {
   signal: AbortSignal;
   cwd: string;
   retryDelayMs: number;
+  random: () => number;
   sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   columns: number;
   runCommand: NonNullable<CliOptions["runCommand"]>;
@@ -218,6 +226,7 @@ export function resolveContext(options: CliOptions = {}): Context {
     signal: options.signal ?? new AbortController().signal,
     cwd: options.cwd ?? Deno.cwd(),
     retryDelayMs: options.retryDelayMs ?? 500,
+    random: options.random ?? Math.random,
     sleep: options.sleep ?? delay,
     columns: options.columns ?? consoleColumns(),
     runCommand: options.runCommand ?? runCommand,

@@ -3,12 +3,15 @@
  * `--` to end flags. Every mistake is a {@linkcode UsageError} whose message names the flag and,
  * where there is one, the value given.
  *
- * Written by hand (not `node:util` `parseArgs`) for the messages: a user who types
- * `--max ten` should read `--max must be an integer ..., got "ten"`.
+ * `node:util`'s `parseArgs` splits the arguments into tokens; the checks of those tokens are ours,
+ * for two reasons. Its strict mode refuses a value that starts with a dash, and `--order -created`
+ * is how a descending order is asked for. And its errors carry only a message, while a user who
+ * types `--pol-id` should read which flag is unknown and which one was meant.
  *
  * @module
  */
 
+import { parseArgs } from "node:util";
 import { displayText } from "./display.ts";
 
 /** A mistake on the command line or in its environment: printed as one line, exit code 2. */
@@ -49,6 +52,15 @@ export function wantsHelp(args: readonly string[]): boolean {
   return false;
 }
 
+/** The `options` of `parseArgs` for `spec`: each flag with its kind, and `-h` for `--help`. */
+function parseArgsOptions(spec: FlagSpec): Record<string, { type: FlagKind; short?: string }> {
+  const options: Record<string, { type: FlagKind; short?: string }> = {};
+  for (const [name, type] of Object.entries(spec)) {
+    options[name] = name === "help" ? { type, short: "h" } : { type };
+  }
+  return options;
+}
+
 /**
  * Parses `args` against `spec`. A string flag takes the next argument as its value unless that
  * one starts with `--` (then the value is missing; write `--name=--odd` to pass such a value).
@@ -57,27 +69,32 @@ export function wantsHelp(args: readonly string[]): boolean {
  * a flag given twice.
  */
 export function parseFlags(args: readonly string[], spec: FlagSpec, command: string): ParsedArgs {
+  const { tokens } = parseArgs({
+    args: [...args],
+    options: parseArgsOptions(spec),
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
   const flags: FlagValues = new Map();
   const positionals: string[] = [];
-  for (let at = 0; at < args.length; at++) {
-    const arg = args[at] as string;
-    if (arg === "--") {
-      positionals.push(...args.slice(at + 1));
-      break;
+  for (const token of tokens) {
+    if (token.kind === "positional") {
+      positionals.push(token.value);
+      continue;
     }
-    if (arg === "-h") {
+    if (token.kind === "option-terminator") continue;
+    const arg = args[token.index] as string;
+    if (!token.rawName.startsWith("--")) {
+      // `-h` alone; any other single-dash argument (`-x`, `-hx`, `-2+3`) is named whole.
+      if (arg !== "-h") {
+        throw new UsageError(`unknown flag ${quote(arg)} for ${command} (see --help)`);
+      }
       flags.set("help", true);
       continue;
     }
-    if (!arg.startsWith("-") || arg === "-") {
-      positionals.push(arg);
-      continue;
-    }
-    if (!arg.startsWith("--")) {
-      throw new UsageError(`unknown flag ${quote(arg)} for ${command} (see --help)`);
-    }
-    const equals = arg.indexOf("=");
-    const name = arg.slice(2, equals === -1 ? undefined : equals);
+    // parseArgs reads `--=x` as a flag named "=x"; the name ends at the first `=`.
+    const name = token.name.split("=", 1)[0] as string;
     const kind = Object.hasOwn(spec, name) ? spec[name] : undefined;
     if (kind === undefined) {
       const near = suggestFlag(name, spec);
@@ -89,20 +106,15 @@ export function parseFlags(args: readonly string[], spec: FlagSpec, command: str
     }
     if (flags.has(name)) throw new UsageError(`--${name} is given twice`);
     if (kind === "boolean") {
-      if (equals !== -1) throw new UsageError(`--${name} takes no value`);
+      if (token.value !== undefined) throw new UsageError(`--${name} takes no value`);
       flags.set(name, true);
       continue;
     }
-    if (equals !== -1) {
-      flags.set(name, arg.slice(equals + 1));
-      continue;
-    }
-    const value = args[at + 1];
-    if (value === undefined || value.startsWith("--")) {
+    // A value taken from the next argument may start with one dash (`-created`), not two.
+    if (token.value === undefined || (!token.inlineValue && token.value.startsWith("--"))) {
       throw new UsageError(`--${name} needs a value`);
     }
-    flags.set(name, value);
-    at++;
+    flags.set(name, token.value);
   }
   return { flags, positionals };
 }

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { parseTimestamp } from "../src/timestamps.ts";
+import { parseTimestamp } from "../mod.ts";
 import { quote, UsageError } from "./flags.ts";
 
 const UNIT_MS: Readonly<Record<string, number>> = {

@@ -7,14 +7,19 @@
  */
 
 import {
+  ArgumentRangeError,
+  ArgumentTypeError,
   type AttachmentFilter,
   AttachmentsClient,
   type Environment,
   ENVIRONMENTS,
+  FILTER_FIELDS,
+  type FilterField,
   type Order,
   ORDERS,
+  parseListQuery,
+  type QueryIssue,
 } from "../mod.ts";
-import { normalizeDateBound } from "../src/query.ts";
 import type { Context } from "./context.ts";
 import {
   choiceFlag,
@@ -26,24 +31,18 @@ import {
   UsageError,
 } from "./flags.ts";
 
-/** Filter flags and the filter fields they set, in the order `--help` lists them. */
-export const FILTER_FLAGS: Readonly<Record<string, keyof AttachmentFilter>> = {
-  "pool-id": "pool_id",
-  "assignment-id": "assignment_id",
-  "user-id": "user_id",
-  name: "name",
-  type: "type",
-  "owner-id": "owner_id",
-  "owner-company-id": "owner_company_id",
-  "id-gt": "id_gt",
-  "id-gte": "id_gte",
-  "id-lt": "id_lt",
-  "id-lte": "id_lte",
-  "created-gt": "created_gt",
-  "created-gte": "created_gte",
-  "created-lt": "created_lt",
-  "created-lte": "created_lte",
-};
+/**
+ * Filter flags and the filter fields they set, in the order `--help` lists them: one flag per
+ * field of the core's `FILTER_FIELDS`, spelt with dashes (`pool_id` is `--pool-id`).
+ */
+export const FILTER_FLAGS: Readonly<Record<string, FilterField>> = Object.fromEntries(
+  FILTER_FIELDS.map((field) => [flagOf(field), field]),
+);
+
+/** The flag of a filter field, without `--`: `pool_id` is `pool-id`. */
+function flagOf(field: string): string {
+  return field.replaceAll("_", "-");
+}
 
 /** The environments `--environment` accepts. */
 export const ENVIRONMENT_NAMES = Object.keys(ENVIRONMENTS) as Environment[];
@@ -63,34 +62,53 @@ export const QUERY_FLAGS: FlagSpec = {
 };
 
 /**
- * The filter the flags describe. Dates are checked here, so a bad one names its flag.
+ * The filter the flags describe, checked by the core's query parser (the same rules as the
+ * Worker's query string: dates, and `--pool-id` or `--assignment-id`); an issue names its flag.
  *
- * @throws {UsageError} When neither `--pool-id` nor `--assignment-id` is given, or a date is
- * not one.
+ * @throws {UsageError} When neither `--pool-id` nor `--assignment-id` is given, a value is empty
+ * or too long, or a date is not one.
  */
 export function filterFrom(flags: FlagValues): AttachmentFilter {
-  const filter: Record<string, string> = {};
+  const params = new URLSearchParams();
   for (const [flag, field] of Object.entries(FILTER_FLAGS)) {
-    const value = stringFlag(flags, flag);
-    if (value === undefined) continue;
-    if (field.startsWith("created_")) {
-      try {
-        filter[field] = normalizeDateBound(field, value);
-      } catch {
-        throw new UsageError(
-          `--${flag} must be a date such as 2024-05-25 or 2024-05-25T16:14:27.748 (UTC unless an offset such as +03:00 is given), got ${
-            quote(value)
-          }`,
-        );
-      }
-    } else {
-      filter[field] = value;
-    }
+    const value = flags.get(flag);
+    if (typeof value === "string") params.set(field, value);
   }
-  if (filter.pool_id === undefined && filter.assignment_id === undefined) {
-    throw new UsageError("--pool-id or --assignment-id is required");
+  const query = parseListQuery(params);
+  if (query.ok) return query.filter;
+  throw new UsageError(issueText(firstIssue(query.issues, params), params));
+}
+
+/** Whether `issue` is the pool-or-assignment rule, rather than a problem of a value given. */
+function isEitherRule(issue: QueryIssue, params: URLSearchParams): boolean {
+  return issue.code === "VALUE_REQUIRED" && !params.has(issue.field);
+}
+
+/**
+ * The issue to report: that of the first flag in `--help`'s order, and the pool-or-assignment
+ * rule only when every value given is fine.
+ */
+function firstIssue(issues: readonly QueryIssue[], params: URLSearchParams): QueryIssue {
+  const rank = (issue: QueryIssue): number =>
+    isEitherRule(issue, params)
+      ? FILTER_FIELDS.length
+      : (FILTER_FIELDS as readonly string[]).indexOf(issue.field);
+  return issues.reduce((first, issue) => rank(issue) < rank(first) ? issue : first);
+}
+
+/** An issue of the query parser as the user reads it: about a flag, in the CLI's words. */
+function issueText(issue: QueryIssue, params: URLSearchParams): string {
+  if (isEitherRule(issue, params)) return "--pool-id or --assignment-id is required";
+  const value = params.get(issue.field);
+  if (value === null) return issue.message; // not a filter flag's field: the parser's words
+  const flag = `--${flagOf(issue.field)}`;
+  if (issue.code === "VALUE_REQUIRED") return `${flag} must not be empty`;
+  if (issue.field.startsWith("created_")) {
+    return `${flag} must be a date such as 2024-05-25 or 2024-05-25T16:14:27.748 (UTC unless an offset such as +03:00 is given), got ${
+      quote(value)
+    }`;
   }
-  return filter as AttachmentFilter;
+  return `${flag} ${quote(value)}: ${issue.message}`;
 }
 
 /** `--order` (default `id`). */
@@ -136,6 +154,8 @@ export function clientFrom(
       fetch: transport.fetch ?? context.fetch,
       retries,
       retryDelayMs: context.retryDelayMs,
+      random: context.random,
+      sleep: context.sleep,
       ...(transport.maxRetryDelayMs === undefined
         ? {}
         : { maxRetryDelayMs: transport.maxRetryDelayMs }),
@@ -144,14 +164,30 @@ export function clientFrom(
     return client;
   } catch (error) {
     if (!(error instanceof TypeError || error instanceof RangeError)) throw error;
-    // The client names its options; the user knows them as a flag and a variable.
-    throw new UsageError(
-      error.message.replace('Option "token"', "TOLOKA_TOKEN").replace(
-        'Option "baseUrl"',
-        "--base-url",
-      ),
-    );
+    throw new UsageError(optionErrorText(error));
   }
+}
+
+/** The client's options the user sets as a variable or a flag, by their option name. */
+const OPTION_SOURCES: Readonly<Record<string, string>> = {
+  token: "TOLOKA_TOKEN",
+  baseUrl: "--base-url",
+};
+
+/**
+ * A client's refusal of an option, about the variable or flag the user set: the core's message
+ * says `Option "token" must ...`, and the CLI says `TOLOKA_TOKEN must ...`.
+ */
+function optionErrorText(error: TypeError | RangeError): string {
+  const field = error instanceof ArgumentTypeError || error instanceof ArgumentRangeError
+    ? error.field
+    : undefined;
+  const source = field !== undefined && Object.hasOwn(OPTION_SOURCES, field)
+    ? OPTION_SOURCES[field]
+    : undefined;
+  const subject = `Option "${field}"`;
+  if (source === undefined || !error.message.startsWith(subject)) return error.message;
+  return `${source}${error.message.slice(subject.length)}`;
 }
 
 /**

@@ -10,8 +10,7 @@
  * @module
  */
 
-import { parseRetryAfter } from "../src/backoff.ts";
-import { ENVIRONMENTS, TolokaApiError } from "../mod.ts";
+import { ENVIRONMENTS, parseRetryAfter, TolokaApiError } from "../mod.ts";
 
 /**
  * The longest `Retry-After` (and backoff) the CLI's client waits out inside one request; a
@@ -93,6 +92,27 @@ export class RateLimitGate {
       this.#who = who;
     }
     return opening && until > now;
+  }
+
+  /**
+   * Closes the gate for `error` if it is a rate limit worth waiting out: a 429 with a
+   * `Retry-After` of at most {@linkcode MAX_RATE_LIMIT_WAIT_MS}, met fewer than
+   * {@linkcode MAX_RATE_LIMIT_WAITS} times by the same file (or the listing).
+   *
+   * @param waitsSoFar Waits the file (or the listing) has sat through already.
+   * @param baseUrl The API root, to name who limited the run.
+   * @returns Whether to wait and try again.
+   */
+  closeFor(error: unknown, waitsSoFar: number, baseUrl: string): boolean {
+    const wait = rateLimitWaitOf(error);
+    if (
+      wait === undefined || wait > MAX_RATE_LIMIT_WAIT_MS || waitsSoFar >= MAX_RATE_LIMIT_WAITS
+    ) {
+      return false;
+    }
+    const who = rateLimiterName(baseUrl, (error as Error).message);
+    if (this.note(wait, who)) this.onWait?.(this.remainingMs(), who);
+    return true;
   }
 
   /** Milliseconds until the gate opens (0 when open). */

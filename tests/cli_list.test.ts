@@ -232,6 +232,20 @@ Deno.test("bad flags each give one 'error:' line, exit code 2 and no request", a
       'error: --created-lt must be a date such as 2024-05-25 or 2024-05-25T16:14:27.748 (UTC unless an offset such as +03:00 is given), got "2024-13-01"',
     ],
     [["list"], "error: --pool-id or --assignment-id is required"],
+    // The first flag at fault in --help's order, and the pool-or-assignment rule last.
+    [["list", "--pool-id="], "error: --pool-id must not be empty"],
+    [
+      ["list", "--created-gt", "soon", "--user-id="],
+      "error: --user-id must not be empty",
+    ],
+    [
+      ["list", "--created-gte", "soon"],
+      'error: --created-gte must be a date such as 2024-05-25 or 2024-05-25T16:14:27.748 (UTC unless an offset such as +03:00 is given), got "soon"',
+    ],
+    [
+      ["list", "--pool-id", "1", "--name", "n".repeat(1025)],
+      `error: --name "${"n".repeat(60)}...": The value is longer than 1024 characters`,
+    ],
     [["list", "--pool-id", "1", "--pool-id", "2"], "error: --pool-id is given twice"],
     [
       ["list", "--pool-id", "1", "extra"],
@@ -244,6 +258,10 @@ Deno.test("bad flags each give one 'error:' line, exit code 2 and no request", a
     [
       ["list", "--pool-id", "1", "--base-url", "ftp://x"],
       'error: --base-url must be an http(s) URL such as https://toloka.dev/api/v1, got "ftp://x"',
+    ],
+    [
+      ["list", "--pool-id", "1", "--base-url", "http://x.test/api?y=1"],
+      'error: --base-url must be a URL without query, fragment or credentials: current value is "http://x.test/api?y=1"',
     ],
     [
       ["download", "--pool-id", "1", "--out", "x", "--concurrency", "0"],
@@ -271,6 +289,16 @@ Deno.test("bad flags each give one 'error:' line, exit code 2 and no request", a
     assert.equal(result.code, 2, args.join(" "));
     assert.equal(result.stdout, "", args.join(" "));
   }
+  // The client's refusal of its token option, about the variable the user set.
+  const token = await run(["list", "--pool-id", "1"], {
+    fetch: local.fetch,
+    env: envWith("tök en"),
+  });
+  assert.equal(
+    token.stderr,
+    "error: TOLOKA_TOKEN must hold printable ASCII characters only: current value has 6 characters (not shown)\n",
+  );
+  assert.equal(token.code, 2);
   assert.equal(local.requests.length, 0, "nothing is sent for a bad command line");
 });
 
