@@ -60,19 +60,6 @@ export function padDisplay(text: string, width: number): string {
   return missing > 0 ? text + " ".repeat(missing) : text;
 }
 
-/** A byte count for people: `512 B`, `12.3 KiB`, `4.56 MiB`, `1.20 GiB`. */
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ["KiB", "MiB", "GiB", "TiB"];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(value < 10 ? 2 : 1)} ${units[unit]}`;
-}
-
 /** A duration for people: `42s`, `3:05`, `1:02:03` (seconds rounded up). */
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return "?";

@@ -24,7 +24,7 @@ import { isComplete, LocalFileError } from "./local_files.ts";
 import { emptyCounts, type ProgressCounts, type ProgressReporter } from "./progress.ts";
 import { BoundedQueue } from "./queue.ts";
 import type { RateLimitGate } from "./rate_limit.ts";
-import { localFileName } from "./sanitize.ts";
+import { localFileName } from "../src/files/mod.ts";
 import { type SavedFile, saveDownload } from "./save_file.ts";
 
 /** How many listed attachments may wait for a download slot. */

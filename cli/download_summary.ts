@@ -6,7 +6,8 @@
  */
 
 import type { AttachmentFilter } from "../mod.ts";
-import { displayText, formatBytes } from "./display.ts";
+import { formatBytes } from "../src/files/mod.ts";
+import { displayText } from "./display.ts";
 import { errorText, EXIT } from "./errors.ts";
 import { quote } from "./flags.ts";
 import type { ProgressCounts } from "./progress.ts";

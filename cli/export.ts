@@ -8,7 +8,7 @@
  */
 
 import type { Context } from "./context.ts";
-import { formatBytes } from "./display.ts";
+import { formatBytes } from "../src/files/mod.ts";
 import { EXIT } from "./errors.ts";
 import {
   booleanFlag,

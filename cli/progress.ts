@@ -5,7 +5,8 @@
  * @module
  */
 
-import { formatBytes, formatDuration } from "./display.ts";
+import { formatBytes } from "../src/files/mod.ts";
+import { formatDuration } from "./display.ts";
 import type { Output } from "./context.ts";
 
 /** The counters of a download run. */

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { formatBytes } from "../cli/display.ts";
+import { formatBytes } from "../src/files/mod.ts";
 
 /** An export job as `GET /api/v1/exports/{id}` shows it (the fields the page reads). */
 export interface ExportJob {

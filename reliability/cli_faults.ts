@@ -20,7 +20,7 @@
 
 import { createHash } from "node:crypto";
 import { TolokaEmulator } from "../src/testing/mod.ts";
-import { localFileName } from "../cli/sanitize.ts";
+import { localFileName } from "../src/files/mod.ts";
 import { type EngineReport, num, type Row, Violations } from "./report.ts";
 import { SecretScanner } from "./secrets.ts";
 

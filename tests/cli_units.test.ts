@@ -5,7 +5,8 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { displayText, formatBytes, formatDuration } from "../cli/display.ts";
+import { formatBytes } from "../src/files/mod.ts";
+import { displayText, formatDuration } from "../cli/display.ts";
 import {
   choiceFlag,
   integerFlag,

@@ -13,7 +13,7 @@ import {
   ndjsonLine,
   toWireAttachment,
 } from "../mod.ts";
-import { localFileName } from "../cli/sanitize.ts";
+import { localFileName } from "../src/files/mod.ts";
 import { kvKeyFor, revokeKey } from "../src/keys/mod.ts";
 import { jobKeys, type JobRecord } from "../worker/exports/job.ts";
 import { signLink } from "../worker/exports/signing.ts";

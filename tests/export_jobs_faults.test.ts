@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { type Attachment, AttachmentsClient, ndjsonLine } from "../mod.ts";
-import { localFileName } from "../cli/sanitize.ts";
+import { localFileName } from "../src/files/mod.ts";
 import { pythonZip, startExports, unzipTest, UPSTREAM_TOKEN } from "./export_harness.ts";
 
 const FAULTS = [

@@ -25,7 +25,7 @@ import {
   TolokaApiError,
   toWireAttachment,
 } from "../../mod.ts";
-import { localFileName } from "../../cli/sanitize.ts";
+import { localFileName } from "../../src/files/mod.ts";
 import { toEdgeError } from "../errors.ts";
 import { upstreamClient } from "../session.ts";
 import type { JobError, JobParams } from "./job.ts";

@@ -12,7 +12,19 @@
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
 
-/** The longest local file name, in bytes of UTF-8 (file systems allow 255; `.part` needs room). */
+/**
+ * The longest local file name, in bytes of UTF-8 (file systems allow 255; `.part` needs room).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { localFileName, MAX_NAME_BYTES } from "@toloka-edge/attachments/files";
+ *
+ * const name = localFileName("a1", "x".repeat(1000) + ".png");
+ * assert.ok(new TextEncoder().encode(name).length <= MAX_NAME_BYTES);
+ * assert.ok(name.endsWith(".png"));
+ * ```
+ */
 export const MAX_NAME_BYTES = 200;
 
 // Device names Windows reserves in any directory, with or without an extension, in any case.
@@ -78,6 +90,20 @@ export function truncateName(name: string, maxBytes: number): string {
  * A safe file name for any string: {@linkcode cleanName}, a `_` before a reserved Windows device
  * name (`CON`, `nul.txt`, `Com1.png`, ...), at most `maxBytes` of UTF-8, and `_` when nothing
  * is left.
+ *
+ * @param name Any string, such as a file name a Toloker chose.
+ * @param maxBytes The longest result, in bytes of UTF-8.
+ * @returns One path component, valid on Linux, macOS and Windows.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { sanitizeFileName } from "@toloka-edge/attachments/files";
+ *
+ * assert.equal(sanitizeFileName("a/b\\c.txt"), "a_b_c.txt");
+ * assert.equal(sanitizeFileName("nul.txt"), "_nul.txt");
+ * assert.equal(sanitizeFileName(".."), "_");
+ * ```
  */
 export function sanitizeFileName(name: string, maxBytes: number = MAX_NAME_BYTES): string {
   let clean = cleanName(name);
@@ -112,10 +138,15 @@ export function idPrefix(id: string): string {
  * of UTF-8 (the name is shortened, its extension kept; the id part never is). Just `<id>` when
  * nothing of the name is left. Different ids always give names that differ, even ignoring case.
  *
+ * @param id The attachment's id.
+ * @param name The attachment's file name, as the Toloker chose it.
+ * @param maxBytes The longest result, in bytes of UTF-8.
+ * @returns One path component that cannot leave the folder it is joined to.
+ *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { localFileName } from "./sanitize.ts";
+ * import { localFileName } from "@toloka-edge/attachments/files";
  *
  * assert.equal(localFileName("fr.42", "../../etc/passwd"), "fr.42_.._.._etc_passwd");
  * assert.equal(localFileName("a1", ".."), "a1");

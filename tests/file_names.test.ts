@@ -1,4 +1,4 @@
-/** `cli/sanitize.ts`: local file names that never escape the folder and never collide. */
+/** `src/files/file_names.ts`: local file names that never escape the folder and never collide. */
 
 import assert from "node:assert/strict";
 import {
@@ -8,7 +8,7 @@ import {
   localFileName,
   MAX_NAME_BYTES,
   sanitizeFileName,
-} from "../cli/sanitize.ts";
+} from "../src/files/file_names.ts";
 import { HOSTILE_NAMES } from "../src/testing/fixtures.ts";
 
 const bytes = (text: string): number => new TextEncoder().encode(text).length;
