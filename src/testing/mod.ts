@@ -71,6 +71,8 @@
  */
 
 export { TolokaEmulator } from "./emulator.ts";
+export { FAULT_KINDS } from "./faults.ts";
+export { mix32, Prng } from "./prng.ts";
 export type {
   EmulatorOptions,
   EmulatorServer,

@@ -3,6 +3,8 @@
  * `RangeError` that names it and its current value. Hand-made attachments are copied and frozen.
  */
 
+import { delay } from "../abort.ts";
+import { describeValue } from "../describe_value.ts";
 import { parseCreated } from "./created.ts";
 import { type Dataset, deepFreeze, generateDataset } from "./dataset.ts";
 import type { EmulatorOptions, WireAttachment } from "./types.ts";
@@ -30,6 +32,17 @@ export function checkCount(value: number, field: string): number {
     throw new RangeError(`${field} must be an integer >= 0: current value is ${value}`);
   }
   return value;
+}
+
+/** The emulator's wait: the injected `sleep`, else the core's abortable delay. */
+export function checkSleep(
+  sleep: EmulatorOptions["sleep"],
+): (ms: number, signal: AbortSignal) => Promise<void> {
+  if (sleep === undefined) return delay;
+  if (typeof sleep !== "function") {
+    throw new TypeError(`sleep must be a function: current value is ${describeValue(sleep)}`);
+  }
+  return sleep;
 }
 
 /** The accepted tokens. */
