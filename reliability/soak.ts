@@ -20,8 +20,7 @@
  * @module
  */
 
-import { AttachmentsClient, type Order } from "../mod.ts";
-import { rawCreatedOf } from "../src/raw_created.ts";
+import { AttachmentsClient, type Order, toWireAttachment } from "../mod.ts";
 import {
   FAULT_KINDS,
   type FaultKind,
@@ -169,7 +168,8 @@ export async function soakCore(options: CoreSoakOptions = {}): Promise<EngineRep
             );
           }
         }
-        if (rawCreatedOf(item) !== byId.get(item.id)?.created) wrongCreated++;
+        // The wire form carries `created` exactly as the API wrote it.
+        if (toWireAttachment(item).created !== byId.get(item.id)?.created) wrongCreated++;
         received++;
       }
     } catch (error) {
