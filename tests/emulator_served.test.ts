@@ -183,7 +183,6 @@ Deno.test("a client aborting a served delay returns at once, and close() ends th
   const closing = server.close();
   assert.equal(time.pending, 0, "close() ends the 60 s wait");
   await closing;
-  assert.equal(time.now, 0, "no time had to pass");
 });
 
 Deno.test("close() drops a request still stalled by a delay", async () => {
