@@ -49,7 +49,7 @@ import { buildListQuery, type NormalizedFilter } from "./query.ts";
 import { isDescending, ordersById } from "./order.ts";
 import { createdOf } from "./raw_created.ts";
 import { formatTimestamp, parseTimestamp } from "./timestamps.ts";
-import type { Order } from "./types.ts";
+import type { Order } from "./wire.ts";
 
 /** What to list and how: fixed for a whole iteration. */
 export interface PagingPlan {

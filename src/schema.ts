@@ -10,8 +10,9 @@
  * page's shape, each item's `id` and `created`), so that the next request can go out at once,
  * then everything else while it is on its way. Each check asserts the body's type: the schemas'
  * inferred outputs ({@linkcode ListedItem}, {@linkcode WireItem}), which the checked body itself
- * has, as none of them transforms anything. valibot's output copies are not kept: they would put
- * the known fields first, where an attachment keeps the order the API wrote.
+ * has, as no schema here transforms anything. valibot's output copies are not kept: they hold the
+ * known fields only, known fields first, where an attachment keeps every field in the order the
+ * API wrote it.
  *
  * @module
  */
@@ -30,7 +31,7 @@ const optionalString = v.exactOptional(v.string());
 type JsonObjectSchema<TEntries extends v.ObjectEntries> = v.SchemaWithPipe<
   readonly [
     v.CustomSchema<Record<string, unknown>, v.ErrorMessage<v.CustomIssue> | undefined>,
-    v.LooseObjectSchema<TEntries, undefined>,
+    v.ObjectSchema<TEntries, undefined>,
   ]
 >;
 
@@ -39,16 +40,13 @@ function notAnObject(issue: v.CustomIssue): string {
 }
 
 /**
- * A JSON object with these entries, and any others (valibot's object schemas let arrays in,
- * hence the first check).
+ * A JSON object with these entries, and any others: they stay on the input, which is what an
+ * attachment is made from (valibot's object schemas let arrays in, hence the first check).
  */
 function jsonObject<const TEntries extends v.ObjectEntries>(
   entries: TEntries,
 ): JsonObjectSchema<TEntries> {
-  return v.pipe(
-    v.custom<Record<string, unknown>>(isPlainObject, notAnObject),
-    v.looseObject(entries),
-  );
+  return v.pipe(v.custom<Record<string, unknown>>(isPlainObject, notAnObject), v.object(entries));
 }
 
 const OwnerSchema = jsonObject({
@@ -69,16 +67,17 @@ const PAGING_ENTRIES = {
   created: v.string(),
 };
 
-const ListedItemSchema = jsonObject(PAGING_ENTRIES);
-
-const WireItemSchema = jsonObject({
-  ...PAGING_ENTRIES,
+const OTHER_ENTRIES = {
   attachment_type: optionalString,
   name: optionalString,
   details: v.exactOptional(DetailsSchema),
   owner: v.exactOptional(OwnerSchema),
   media_type: optionalString,
-});
+};
+
+const ListedItemSchema = jsonObject(PAGING_ENTRIES);
+
+const AttachmentSchema = jsonObject({ ...PAGING_ENTRIES, ...OTHER_ENTRIES });
 
 /** Step 1 of a listing page: its shape and what paging needs of each item. */
 const ListingSchema = jsonObject({
@@ -86,8 +85,8 @@ const ListingSchema = jsonObject({
   has_more: v.boolean(),
 });
 
-/** Step 2: every field of every item. */
-const WireItemsSchema = v.array(WireItemSchema);
+/** Step 2: the other fields of each item (step 1 made sure every item is a JSON object). */
+const ItemFieldsSchema = v.array(v.object(OTHER_ENTRIES));
 
 /** What the next request of an order by `id` is built from: `has_more` and an array of items. */
 const MoreSchema = v.object({ has_more: v.boolean(), items: v.custom<unknown[]>(Array.isArray) });
@@ -99,8 +98,8 @@ const LastItemSchema = v.object({ id: v.pipe(v.string(), v.nonEmpty()) });
  */
 export type ListedItem = v.InferOutput<typeof ListedItemSchema>;
 
-/** An item as the API sends it, checked: an attachment with `created` still a string. */
-export type WireItem = v.InferOutput<typeof WireItemSchema>;
+/** An item as the API sends it, every field checked: an attachment with `created` a string. */
+export type WireItem = v.InferOutput<typeof AttachmentSchema>;
 
 /** A listing page after step 1 ({@linkcode readListingPage}). */
 export type Listing = v.InferOutput<typeof ListingSchema>;
@@ -221,13 +220,21 @@ function toAttachment(item: WireItem, created: Timestamp): Attachment {
 }
 
 /**
+ * Step 2's check: every other field of every item. Step 1 checked `id` and `created`, so after
+ * this the items have every field's type.
+ */
+function checkItemFields(items: readonly ListedItem[]): asserts items is readonly WireItem[] {
+  check(ItemFieldsSchema, items, LISTING, "items");
+}
+
+/**
  * Step 2: checks every other field of the items, then reads the `created` timestamps not read
  * yet, and returns the items as attachments, in order.
  *
  * @throws {TolokaResponseError} When an item breaks the schema.
  */
 export function completeListingPage(items: readonly ListedItem[]): Attachment[] {
-  check(WireItemsSchema, items, LISTING, "items");
+  checkItemFields(items);
   return items.map((item, index) =>
     toAttachment(item, timestampOf(item, LISTING, `items[${index}]`))
   );
@@ -242,6 +249,6 @@ export function parseAttachmentPage(body: unknown): AttachmentPage {
 /** Checks the body of `GET /attachments/{id}` and turns it into an attachment. */
 export function parseAttachment(body: unknown): Attachment {
   const what = "an attachment";
-  check(WireItemSchema, body, what, "");
+  check(AttachmentSchema, body, what, "");
   return toAttachment(body, timestampOf(body, what, ""));
 }
