@@ -1,91 +1,137 @@
 /**
- * Goal 5, the cost of checking a page: `JSON.parse` alone against the valibot schemas (and the
- * `created` parsing, and the paging checks) on a real page of 100 attachments, now and as the
- * parser was before this work (`legacy_schema.ts`). In process, no I/O: a tight loop per variant,
- * alternated, median of the rounds.
+ * Goal 5, the cost of checking pages: what `getAttachments()` adds to a plain `fetch` +
+ * `JSON.parse` loop on pages of 100 attachments (the schemas, the `created` parsing, the paging
+ * checks, and the iterator around them), through the public client only. The pages are recorded
+ * from the emulator once and then answered from memory, so no emulator work and no I/O is in the
+ * loop: both loops send the same requests and read the same bodies. Variants alternated, median
+ * of the rounds.
+ *
+ * Standalone: `deno run bench/validation.ts`.
  *
  * @module
  */
 
-import { applyPage, START } from "../src/pagination.ts";
-import { validateFilter } from "../src/query.ts";
-import {
-  completeListingPage,
-  parseAttachmentPage,
-  readCreated,
-  readListingPage,
-} from "../src/schema.ts";
+import { AttachmentsClient, type Order } from "../mod.ts";
 import { TolokaEmulator } from "../src/testing/mod.ts";
-import type { Order } from "../src/types.ts";
-import { parseAttachmentPageBefore } from "./legacy_schema.ts";
 import { median } from "./stats.ts";
 
 /** Microseconds per page of 100 attachments, each a median over the rounds. */
 export interface ValidationResult {
-  /** `JSON.parse` of the body alone. */
+  /** Pages in one listing (a pool of 5,000, 100 a page). */
+  pages: number;
+  /** `JSON.parse` of a page body alone. */
   jsonParse: number;
-  /** `JSON.parse` + the parser before this work (schemas, `created`, the kept string). */
-  before: number;
-  /** `JSON.parse` + the parser now. */
-  now: number;
-  /** `JSON.parse` + the parser now + the paging checks (order, progress, cursor), order `id`. */
-  nowWithPaging: number;
-  /** The same in order `created` (every `created` key compared). */
-  nowWithPagingByCreated: number;
-  /** `now - jsonParse`: what checking adds to parsing. */
-  schemaCost: number;
-  /** `before - jsonParse`. */
-  schemaCostBefore: number;
+  /** A plain loop over the same answers: build the request, `fetch`, read, `JSON.parse`. */
+  plainLoop: number;
+  /** `getAttachments()` in order `id`: the plain loop's work plus every check. */
+  client: number;
+  /** The same in order `created` (every `created` parsed and compared). */
+  clientByCreated: number;
+  /** `client - plainLoop`: what the client adds to fetching and parsing, order `id`. */
+  clientCost: number;
+  /** `clientByCreated - plainLoop`. */
+  clientCostByCreated: number;
 }
 
-async function pageText(emulator: TolokaEmulator, sort: string): Promise<string> {
-  const response = await emulator.fetch(
-    `http://emulator/api/v1/attachments?pool_id=1&sort=${sort}&limit=100&id_gt=4`,
-    { headers: { authorization: "OAuth test-token" } },
-  );
-  return await response.text();
+const TOKEN = "test-token";
+const POOL_SIZE = 5_000;
+
+/** A `fetch` answering recorded bodies by URL (and 404 for anything else). */
+type Canned = (request: Request) => Promise<Response>;
+
+/** Lists pool "1" once in `order` against the emulator, recording each answer by request URL. */
+async function record(emulator: TolokaEmulator, order: Order): Promise<Map<string, string>> {
+  const bodies = new Map<string, string>();
+  const client = new AttachmentsClient({
+    token: TOKEN,
+    fetch: async (request) => {
+      const response = await emulator.handle(request);
+      const text = await response.text();
+      bodies.set(request.url, text);
+      return new Response(text, { status: response.status, headers: response.headers });
+    },
+  });
+  for await (const _ of client.getAttachments({ pool_id: "1" }, { order, batchSize: 100 })) {
+    // Recording only.
+  }
+  return bodies;
 }
 
-function checkPaging(text: string, order: Order): void {
-  const plan = { filter: validateFilter({ pool_id: "1" }), order, batchSize: 100 };
-  const listing = readListingPage(JSON.parse(text));
-  if (order === "created") readCreated(listing.items);
-  applyPage(plan, START, listing);
-  completeListingPage(listing);
+function canned(bodies: ReadonlyMap<string, string>): Canned {
+  const headers = { "content-type": "application/json" };
+  return (request) => {
+    const body = bodies.get(request.url);
+    return Promise.resolve(
+      body === undefined ? new Response(null, { status: 404 }) : new Response(body, { headers }),
+    );
+  };
 }
 
-/** Runs each variant `iterations` times per round, `rounds` rounds after `warmup` more. */
+async function plainLoop(fetch: Canned, urls: readonly string[]): Promise<number> {
+  for (const url of urls) {
+    const response = await fetch(
+      new Request(url, { headers: { authorization: `OAuth ${TOKEN}` } }),
+    );
+    JSON.parse(await response.text());
+  }
+  return urls.length;
+}
+
+/** Lists the pool with the client; returns the pages read. */
+async function clientLoop(client: AttachmentsClient, order: Order): Promise<number> {
+  let items = 0;
+  for await (const _ of client.getAttachments({ pool_id: "1" }, { order, batchSize: 100 })) {
+    items++;
+  }
+  return Math.ceil(items / 100);
+}
+
+/**
+ * Runs each variant over at least `iterations` pages per round, `rounds` rounds after `warmup`
+ * more.
+ */
 export async function measureValidation(
   options: { iterations: number; rounds: number; warmup: number },
 ): Promise<ValidationResult> {
-  const emulator = new TolokaEmulator({ pools: [5_000] });
-  const byId = await pageText(emulator, "id");
-  const byCreated = await pageText(emulator, "created,id");
-  const variants: Record<string, () => void> = {
-    jsonParse: () => JSON.parse(byId),
-    before: () => parseAttachmentPageBefore(JSON.parse(byId)),
-    now: () => parseAttachmentPage(JSON.parse(byId)),
-    nowWithPaging: () => checkPaging(byId, "id"),
-    nowWithPagingByCreated: () => checkPaging(byCreated, "created"),
+  const emulator = new TolokaEmulator({ pools: [POOL_SIZE] });
+  const byId = await record(emulator, "id");
+  const byCreated = await record(emulator, "created");
+  const urls = [...byId.keys()];
+  const texts = [...byId.values()];
+  const client = (bodies: ReadonlyMap<string, string>): AttachmentsClient =>
+    new AttachmentsClient({ token: TOKEN, fetch: canned(bodies) });
+  const idClient = client(byId);
+  const createdClient = client(byCreated);
+  const idFetch = canned(byId);
+  // Each variant returns the pages it read, so that a round can count them.
+  const variants: Record<string, () => Promise<number>> = {
+    jsonParse: () => {
+      for (const text of texts) JSON.parse(text);
+      return Promise.resolve(texts.length);
+    },
+    plainLoop: () => plainLoop(idFetch, urls),
+    client: () => clientLoop(idClient, "id"),
+    clientByCreated: () => clientLoop(createdClient, "created"),
   };
   const samples: Record<string, number[]> = {};
   for (let round = -options.warmup; round < options.rounds; round++) {
     for (const [name, run] of Object.entries(variants)) {
+      let pages = 0;
       const started = performance.now();
-      for (let index = 0; index < options.iterations; index++) run();
-      const perPage = (performance.now() - started) * 1000 / options.iterations;
+      while (pages < options.iterations) pages += await run();
+      const perPage = (performance.now() - started) * 1000 / pages;
       if (round >= 0) (samples[name] ??= []).push(perPage);
     }
   }
   const at = (name: string): number => median(samples[name] ?? []);
   return {
+    pages: urls.length,
     jsonParse: at("jsonParse"),
-    before: at("before"),
-    now: at("now"),
-    nowWithPaging: at("nowWithPaging"),
-    nowWithPagingByCreated: at("nowWithPagingByCreated"),
-    schemaCost: at("now") - at("jsonParse"),
-    schemaCostBefore: at("before") - at("jsonParse"),
+    plainLoop: at("plainLoop"),
+    client: at("client"),
+    clientByCreated: at("clientByCreated"),
+    clientCost: at("client") - at("plainLoop"),
+    clientCostByCreated: at("clientByCreated") - at("plainLoop"),
   };
 }
 

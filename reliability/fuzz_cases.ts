@@ -10,7 +10,20 @@
  * @module
  */
 
-import { caseSeed, Prng } from "./prng.ts";
+import { mix32, Prng } from "../src/testing/mod.ts";
+
+/** The splitmix32 finaliser (murmur3's after the golden-ratio increment). */
+function splitmix32(value: number): number {
+  return mix32(value + 0x9e3779b9);
+}
+
+/**
+ * The seed of case number `index` of a run seeded with `seed`: each case has its own seed, so one
+ * case can be replayed without generating the ones before it.
+ */
+export function caseSeed(seed: number, index: number): number {
+  return splitmix32(splitmix32(seed >>> 0) ^ splitmix32(index + 0x632be5ab));
+}
 
 /** The kinds of API key a case can present. */
 export const KEY_KINDS = [
@@ -246,7 +259,7 @@ const B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_
 /** Generates case `index` of a run seeded with `seed`. */
 export function generateCase(world: FuzzWorld, seed: number, index: number): FuzzCase {
   const own = caseSeed(seed, index);
-  const rng = new Prng(own);
+  const rng = Prng.splitmix(own);
   const notes: string[] = [];
   const method = rng.chance(0.85) ? rng.pick(SAFE_METHODS) : rng.pick(OTHER_METHODS);
   const target = path(rng, world, notes) + query(rng, world, notes);
@@ -284,7 +297,7 @@ function path(rng: Prng, world: FuzzWorld, notes: string[]): string {
     "/%61pi/v1/attachments",
     "/api/v1/attachments%2Fx",
     "/api/v1/%2e%2e/%2e%2e/health",
-    `/${"a".repeat(rng.int(1, 8000))}`,
+    `/${"a".repeat(rng.between(1, 8000))}`,
     `/${encodeURIComponent(rng.pick(UNICODE))}`,
     "/api/v1/attachments/../../.dev.vars",
     "/cdn-cgi/trace",
@@ -369,7 +382,7 @@ function query(rng: Prng, world: FuzzWorld, notes: string[]): string {
     );
   } else notes.push("no pool named");
 
-  const extra = rng.int(0, 5);
+  const extra = rng.between(0, 5);
   for (let i = 0; i < extra; i++) {
     const roll = rng.next();
     if (roll < 0.3) {
@@ -397,7 +410,7 @@ function query(rng: Prng, world: FuzzWorld, notes: string[]): string {
       parts.push(`${rng.pick([...FILTERS, "sort", "limit"])}=`);
     } else if (roll < 0.88) {
       notes.push("huge value");
-      parts.push(`${rng.pick(FREE_TEXT)}=${"z".repeat(rng.int(1_000, 20_000))}`);
+      parts.push(`${rng.pick(FREE_TEXT)}=${"z".repeat(rng.between(1_000, 20_000))}`);
     } else if (roll < 0.94) {
       notes.push("raw fragment");
       parts.push(rng.pick(RAW_FRAGMENTS));
@@ -410,19 +423,19 @@ function query(rng: Prng, world: FuzzWorld, notes: string[]): string {
   }
   // Shuffled, so validation cannot depend on the order of parameters.
   for (let i = parts.length - 1; i > 0; i--) {
-    const j = rng.int(0, i);
+    const j = rng.between(0, i);
     [parts[i], parts[j]] = [parts[j]!, parts[i]!];
   }
   return `?${parts.join(rng.chance(0.05) ? "&&" : "&")}`;
 }
 
 function randomName(rng: Prng): string {
-  return rng.string("abcdefghijklmnopqrstuvwxyz_[].-", rng.int(1, 24));
+  return rng.string("abcdefghijklmnopqrstuvwxyz_[].-", rng.between(1, 24));
 }
 
 function randomValue(rng: Prng, notes: string[]): string {
   const roll = rng.next();
-  if (roll < 0.35) return rng.string("abcdefghijklmnopqrstuvwxyz0123456789-_.", rng.int(1, 40));
+  if (roll < 0.35) return rng.string("abcdefghijklmnopqrstuvwxyz0123456789-_.", rng.between(1, 40));
   if (roll < 0.6) {
     notes.push("injection-looking value");
     return rng.pick(INJECTIONS);
@@ -431,9 +444,9 @@ function randomValue(rng: Prng, notes: string[]): string {
     notes.push("unicode value");
     return rng.pick(UNICODE) + rng.pick(UNICODE);
   }
-  if (roll < 0.9) return String(rng.int(-10, 1_000_000));
+  if (roll < 0.9) return String(rng.between(-10, 1_000_000));
   notes.push("long value");
-  return rng.string("abcdef", rng.int(100, 1_100));
+  return rng.string("abcdef", rng.between(100, 1_100));
 }
 
 function headerList(rng: Prng, notes: string[]): [string, string][] {
@@ -447,7 +460,7 @@ function headerList(rng: Prng, notes: string[]): [string, string][] {
       headers.push(["Authorization", authorization(rng, notes)]);
     }
   }
-  const extra = rng.int(0, 4);
+  const extra = rng.between(0, 4);
   for (let i = 0; i < extra; i++) headers.push(extraHeader(rng, notes));
   return headers;
 }
@@ -492,15 +505,15 @@ function authorization(rng: Prng, notes: string[]): string {
         `tae_${rng.string(B64URL, 31)}.`,
         `tae_${rng.string(B64URL, 30)}+/`,
         `tak_${rng.string(B64URL, 32)}`,
-        rng.string(B64URL, rng.int(1, 64)),
-        rng.string(TOKEN_CHARS, rng.int(1, 64)),
+        rng.string(B64URL, rng.between(1, 64)),
+        rng.string(TOKEN_CHARS, rng.between(1, 64)),
         `${keyRef("scoped")}x`,
         `x${keyRef("scoped")}`,
       ])
     }`;
   }
   notes.push("very long Authorization");
-  return `${scheme} ${rng.string(B64URL, rng.int(1_000, 16_000))}`;
+  return `${scheme} ${rng.string(B64URL, rng.between(1_000, 16_000))}`;
 }
 
 function extraHeader(rng: Prng, notes: string[]): [string, string] {
@@ -534,9 +547,9 @@ function extraHeader(rng: Prng, notes: string[]): [string, string] {
     return [name, value];
   }
   notes.push("garbage header");
-  const name = rng.string(TOKEN_CHARS, rng.int(1, 40));
+  const name = rng.string(TOKEN_CHARS, rng.between(1, 40));
   const value = rng.chance(0.1)
-    ? rng.string("abc", rng.int(1_000, 8_000))
-    : rng.string(' !"#abcXYZ0123456789;=,/\u00e9\u00ff', rng.int(0, 60)).trim();
+    ? rng.string("abc", rng.between(1_000, 8_000))
+    : rng.string(' !"#abcXYZ0123456789;=,/\u00e9\u00ff', rng.between(0, 60)).trim();
   return [name, value];
 }

@@ -20,12 +20,15 @@
  * @module
  */
 
-import { AttachmentsClient, type Order } from "../mod.ts";
-import { rawCreatedOf } from "../src/raw_created.ts";
-import { FAULT_KINDS } from "../src/testing/faults.ts";
-import { type FaultKind, TolokaEmulator, type WireAttachment } from "../src/testing/mod.ts";
+import { AttachmentsClient, type Order, toWireAttachment } from "../mod.ts";
+import {
+  FAULT_KINDS,
+  type FaultKind,
+  Prng,
+  TolokaEmulator,
+  type WireAttachment,
+} from "../src/testing/mod.ts";
 import { expectedIds, ORDERS } from "./order.ts";
-import { Prng } from "./prng.ts";
 import { type EngineReport, num, type Row, Violations } from "./report.ts";
 import { SecretScanner } from "./secrets.ts";
 
@@ -120,7 +123,7 @@ export async function soakCore(options: CoreSoakOptions = {}): Promise<EngineRep
       seed: seed * 31 + index,
     });
     const attempts: Attempt[] = [];
-    const jitter = new Prng(seed * 7 + index);
+    const jitter = Prng.splitmix(seed * 7 + index);
     const client = new AttachmentsClient({
       token: TOKEN,
       baseUrl: server.baseUrl,
@@ -165,7 +168,8 @@ export async function soakCore(options: CoreSoakOptions = {}): Promise<EngineRep
             );
           }
         }
-        if (rawCreatedOf(item) !== byId.get(item.id)?.created) wrongCreated++;
+        // The wire form carries `created` exactly as the API wrote it.
+        if (toWireAttachment(item).created !== byId.get(item.id)?.created) wrongCreated++;
         received++;
       }
     } catch (error) {

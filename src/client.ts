@@ -18,25 +18,11 @@ import {
   checkRequestOptions,
   validateId,
 } from "./options.ts";
-import {
-  applyPage,
-  type Cursor,
-  nextPageQuery,
-  ordersById,
-  type PageStep,
-  type PagingPlan,
-  positionOf,
-} from "./pagination.ts";
+import { checkAnswer, completeAnswer } from "./listing_step.ts";
+import { ordersById } from "./order.ts";
+import { type Cursor, nextPageQuery, type PagingPlan, positionOf } from "./pagination.ts";
 import { buildListQuery, validateFilter } from "./query.ts";
-import {
-  completeListingPage,
-  type ListedItem,
-  parseAttachment,
-  parseAttachmentPage,
-  peekNextId,
-  readCreated,
-  readListingPage,
-} from "./schema.ts";
+import { parseAttachment, parseAttachmentPage, peekNextId } from "./schema.ts";
 import { getJson, getStream, type TransportConfig } from "./transport.ts";
 import type {
   Attachment,
@@ -408,10 +394,8 @@ export class AttachmentsClient {
         ahead = this.#prefetch(plan, { phase: "id", id: early }, signal);
         await yieldToEventLoop();
       }
-      const listing = readListingPage(body);
-      if (!byId) readCreated(listing.items);
-      const step: PageStep<ListedItem> = applyPage(plan, cursor, listing);
-      cursor = step.next;
+      const answer = checkAnswer(plan, cursor, body);
+      cursor = answer.step.next;
       if (
         early !== undefined && (cursor === null || cursor.phase !== "id" || cursor.id !== early)
       ) {
@@ -422,9 +406,7 @@ export class AttachmentsClient {
         ahead = this.#prefetch(plan, cursor, signal);
         await yieldToEventLoop();
       }
-      completeListingPage(listing);
-      // The same objects, now attachments.
-      const items = step.items as unknown[] as Attachment[];
+      const items = completeAnswer(answer);
       if (items.length > 0) {
         const token = cursor === null ? null : encodeCursor(plan.order, cursor) ?? null;
         yield { items, has_more: cursor !== null, cursor: token };

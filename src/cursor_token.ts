@@ -12,6 +12,7 @@
  */
 
 import { ArgumentRangeError, ArgumentTypeError } from "./argument_errors.ts";
+import { ordersById } from "./order.ts";
 import type { Cursor } from "./pagination.ts";
 import { describeValue } from "./describe_value.ts";
 import { parseTimestamp } from "./timestamps.ts";
@@ -68,7 +69,7 @@ export function decodeCursor(option: string, order: Order, token: unknown): Curs
   }
   const [of, phase, ...rest] = parsed as [string, unknown, ...unknown[]];
   if (of !== order) throw bad(`it belongs to order ${of}, not ${order}`);
-  const byId = order === "id" || order === "-id";
+  const byId = ordersById(order);
   const id = (value: unknown): string => {
     if (typeof value !== "string" || value === "" || value.length > MAX_ID_LENGTH) {
       throw bad("bad id");

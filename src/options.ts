@@ -19,10 +19,10 @@ import type { Environment } from "./types.ts";
 import { type Order, ORDERS } from "./wire.ts";
 
 /** The page size limit of the API. */
-export const MAX_LIMIT = 100;
+const MAX_LIMIT = 100;
 
 /** The most lanes a parallel scan may use. */
-export const MAX_CONCURRENCY = 16;
+const MAX_CONCURRENCY = 16;
 
 /** The longest `setTimeout` there is (a longer one fires at once). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -32,7 +32,7 @@ function option(name: string): string {
 }
 
 /** Checks an options argument: `undefined` or an object (returned as an object). */
-export function validateOptions(value: unknown): Record<string, unknown> {
+function validateOptions(value: unknown): Record<string, unknown> {
   if (value === undefined) return {};
   if (!isPlainObject(value)) {
     throw new ArgumentTypeError("options", mustBe("The options", "an object", value));
@@ -41,13 +41,13 @@ export function validateOptions(value: unknown): Record<string, unknown> {
 }
 
 /** Checks the `signal` option. */
-export function validateSignal(value: unknown): AbortSignal | undefined {
+function validateSignal(value: unknown): AbortSignal | undefined {
   if (value === undefined || value instanceof AbortSignal) return value;
   throw new ArgumentTypeError("signal", mustBe(option("signal"), "an AbortSignal", value));
 }
 
 /** Checks a boolean option. */
-export function validateBoolean(name: string, value: unknown): boolean {
+function validateBoolean(name: string, value: unknown): boolean {
   if (typeof value !== "boolean") {
     throw new ArgumentTypeError(name, mustBe(option(name), "a boolean", value));
   }
@@ -108,7 +108,7 @@ export function validateOrder(value: unknown): Order {
 }
 
 /** Checks `concurrency`: an integer from 1 to {@linkcode MAX_CONCURRENCY}. */
-export function validateConcurrency(value: unknown): number {
+function validateConcurrency(value: unknown): number {
   if (typeof value !== "number") {
     throw new ArgumentTypeError("concurrency", mustBe(option("concurrency"), "a number", value));
   }
@@ -159,7 +159,7 @@ const HEADER_SAFE = /^[\x21-\x7e]+(?: +[\x21-\x7e]+)*$/;
  * Checks the client's `token` option; returns it trimmed. The message never shows the value of a
  * non-empty token.
  */
-export function validateToken(token: unknown): string {
+function validateToken(token: unknown): string {
   if (typeof token !== "string") {
     throw new ArgumentTypeError(
       "token",
@@ -185,7 +185,7 @@ export function validateToken(token: unknown): string {
 }
 
 /** The API root for the client's `environment` and `baseUrl` options, validated. */
-export function resolveBaseUrl(environment: unknown, baseUrl: unknown): string {
+function resolveBaseUrl(environment: unknown, baseUrl: unknown): string {
   if (baseUrl !== undefined) {
     const bad = (expectation: string): ArgumentTypeError =>
       new ArgumentTypeError("baseUrl", mustBe(option("baseUrl"), expectation, baseUrl));

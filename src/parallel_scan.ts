@@ -42,19 +42,13 @@ import {
   keyComparer,
   type KeySpace,
 } from "./key_space.ts";
-import {
-  applyPage,
-  type Cursor,
-  cursorKey,
-  ordersById,
-  type PagingPlan,
-  rangePlan,
-  START,
-} from "./pagination.ts";
+import { checkAnswer, completeAnswer, readListing } from "./listing_step.ts";
+import { ordersById, reversed } from "./order.ts";
+import { type Cursor, cursorKey, type PagingPlan, rangePlan, START } from "./pagination.ts";
 import { yieldToEventLoop } from "./abort.ts";
 import { createdOf } from "./raw_created.ts";
-import { completeListingPage, type ListedItem, readCreated, readListingPage } from "./schema.ts";
-import type { Attachment, AttachmentPage, Order } from "./types.ts";
+import { completeListingPage, type ListedItem } from "./schema.ts";
+import type { Attachment, AttachmentPage } from "./types.ts";
 
 /** Pages each lane may hold ahead of the consumer (fetched or in flight). */
 export const PAGES_PER_LANE = 3;
@@ -100,10 +94,6 @@ class Chunk {
   get fetched(): boolean {
     return this.cursor === null && !this.busy;
   }
-}
-
-function reversed(order: Order): Order {
-  return order.startsWith("-") ? order.slice(1) as Order : `-${order}` as Order;
 }
 
 /**
@@ -247,16 +237,14 @@ class ParallelScan {
         await yieldToEventLoop();
         if (this.#closed) return;
       }
-      const listing = readListingPage(body);
-      if (!this.#byId) readCreated(listing.items);
-      const step = applyPage(plan, cursor, listing);
-      completeListingPage(listing);
+      const answer = checkAnswer(plan, cursor, body);
+      const items = completeAnswer(answer);
+      const { listing } = answer;
       if (this.#mode === "starting") this.#first ??= listing.items;
       else this.#measure(start, listing.items, listing.has_more, chunk);
-      chunk.cursor = step.next;
-      if (step.items.length > 0) {
-        // The same objects, now attachments.
-        chunk.pages.push(step.items as unknown[] as Attachment[]);
+      chunk.cursor = answer.step.next;
+      if (items.length > 0) {
+        chunk.pages.push(items);
         this.#buffered++;
       }
     } catch (error) {
@@ -279,9 +267,8 @@ class ParallelScan {
     try {
       const body = await this.#fetchListing(plan, START, this.#signal);
       if (this.#closed) return;
-      const listing = readListingPage(body);
-      if (!this.#byId) readCreated(listing.items);
-      completeListingPage(listing);
+      const listing = readListing(plan.order, body);
+      completeListingPage(listing.items);
       const last = listing.items[0];
       this.#end = last === undefined ? null : this.#keyOf(last);
     } catch (error) {

@@ -20,6 +20,7 @@
 import { follow, raceAbort } from "./abort.ts";
 import { releaseWithBody, type RequestBudget } from "./budget.ts";
 import { redact, redactDeep } from "./auth.ts";
+import { isPlainObject } from "./plain_object.ts";
 import { type BackoffOptions, parseRetryAfter, RETRYABLE_STATUSES, retryDelay } from "./backoff.ts";
 import {
   TolokaApiError,
@@ -113,9 +114,7 @@ async function readApiError(
   let body: Record<string, unknown> | undefined;
   try {
     const parsed: unknown = JSON.parse(text);
-    if (parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)) {
-      body = parsed as Record<string, unknown>;
-    }
+    if (isPlainObject(parsed)) body = parsed;
   } catch {
     // Not JSON: an HTML page from a gateway, or an empty body.
   }

@@ -11,6 +11,7 @@
 import type { RequestBudget } from "./budget.ts";
 import type { Order } from "./wire.ts";
 
+// Defined with `ORDERS` in `wire.ts`; here too, beside the other shapes.
 export type { Order };
 
 /**

@@ -18,6 +18,7 @@ import { rawCreatedOf } from "../src/raw_created.ts";
 import { toWireAttachment } from "../src/wire.ts";
 import { type FaultKind, TolokaEmulator, type WireAttachment } from "../src/testing/mod.ts";
 import { collect, compareBy, createdKey, tick } from "./client_helpers.ts";
+import { FakeTime } from "./fake_time.ts";
 
 const ORDERS: Record<Order, string[]> = {
   id: ["id"],
@@ -323,21 +324,26 @@ Deno.test("random faults on every kind still give the exact listing", async () =
 });
 
 Deno.test("a 429 with Retry-After: 0 is retried at once", async () => {
+  const time = new FakeTime();
   const faulty = new TolokaEmulator({ pools: [5] });
   faulty.setFaults({ script: ["429"], retryAfterSeconds: 0 });
   const client = new AttachmentsClient({
     token: "test-token",
     fetch: faulty.fetch,
-    retryDelayMs: 60_000, // would stall the test if Retry-After were ignored
+    retryDelayMs: 60_000, // a wait of 30 to 60 s if Retry-After were ignored
     maxRetryDelayMs: 60_000,
+    sleep: time.sleep,
   });
-  const result = await client.findAttachments({ pool_id: "1" });
+  const result = await time.run(client.findAttachments({ pool_id: "1" }));
   assert.equal(result.items.length, 5);
   assert.deepEqual(faulty.requests.map((r) => r.status), [429, 200]);
+  assert.deepEqual(time.waits, [0]);
 });
 
 Deno.test("timeoutMs cancels a delayed attempt, which is retried", async () => {
-  const faulty = new TolokaEmulator({ pools: [5] });
+  // The emulator's clock never moves: only the client's timeout can end the 10 s delay.
+  const time = new FakeTime();
+  const faulty = new TolokaEmulator({ pools: [5], sleep: time.sleep });
   await using server = await faulty.serve();
   for (const fetch of [faulty.fetch, (r: Request) => globalThis.fetch(r)]) {
     faulty.setFaults({ script: ["delay"], delayMs: 10_000 });
@@ -349,10 +355,10 @@ Deno.test("timeoutMs cancels a delayed attempt, which is retried", async () => {
       timeoutMs: 50,
       retryDelayMs: 1,
     });
-    const started = performance.now();
+    const asked = time.waits.length;
     const result = await client.findAttachments({ pool_id: "1" });
     assert.equal(result.items.length, 5);
-    assert.ok(performance.now() - started < 2000);
+    assert.deepEqual(time.waits.slice(asked), [10_000]);
     assert.deepEqual(faulty.requests.map((r) => r.fault), ["delay", null]);
   }
 });
@@ -385,47 +391,57 @@ Deno.test("nothing is requested before the first next() (emulator log)", async (
 
 for (const transport of ["in process", "over loopback"] as const) {
   Deno.test(`an early break aborts the prefetch in flight and sends no more (${transport})`, async () => {
-    const slow = new TolokaEmulator({ pools: [300], latencyMs: 100 });
+    const time = new FakeTime();
+    const slow = new TolokaEmulator({ pools: [300], latencyMs: 100, sleep: time.sleep });
     await using server = await slow.serve();
     const fetch = transport === "in process" ? slow.fetch : (r: Request) => globalThis.fetch(r);
     const client = fastClient(fetch, server.baseUrl);
-    let seen = 0;
-    for await (const _ of client.getAttachments({ pool_id: "1" }, { batchSize: 10 })) {
-      seen++;
-      if (seen === 3) {
-        await tick(10); // the second page is in flight
-        assert.equal(slow.requests.length, 2);
-        break;
+    const consumer = (async () => {
+      let seen = 0;
+      for await (const _ of client.getAttachments({ pool_id: "1" }, { batchSize: 10 })) {
+        seen++;
+        if (seen === 3) {
+          await time.asked(2); // the second page is in flight, held by its latency
+          assert.equal(slow.requests.length, 2);
+          break;
+        }
       }
-    }
-    const started = performance.now();
-    await tick(200);
+    })();
+    await time.asked(1);
+    await time.tick(100); // the first page's latency
+    await consumer;
+    await time.tick(200); // twice the prefetch's latency, with a request it could have sent
+    await tick(50); // and real time for one to arrive over loopback
     assert.equal(slow.requests.length, 2, "no request after the break");
-    assert.ok(performance.now() - started >= 150);
+    assert.equal(time.now, 300);
     if (transport === "in process") {
-      // The emulator saw the abort: the request got no response.
+      // The emulator saw the abort: the request got no response, its wait ended with it.
       assert.equal(slow.requests[1]!.status, 0);
+      assert.equal(time.pending, 0);
     }
   });
 }
 
 Deno.test("prefetch overlaps a slow consumer with a slow server, one page ahead", async () => {
-  const slow = new TolokaEmulator({ pools: [50], latencyMs: 60 });
+  // One virtual clock for the server's latency and the consumer's work.
+  const time = new FakeTime();
+  const slow = new TolokaEmulator({ pools: [50], latencyMs: 60, sleep: time.sleep });
   const client = fastClient(slow.fetch);
-  const started = performance.now();
-  let pages = 0;
-  for await (const _page of client.getAttachmentPages({ pool_id: "1" }, { batchSize: 10 })) {
-    pages++;
-    // The next page was requested as soon as this one arrived, before the consumer asks.
-    if (pages < 5) assert.equal(slow.requests.length, pages + 1);
-    await new Promise((resolve) => setTimeout(resolve, 60)); // a slow consumer
-    assert.ok(slow.requests.length <= pages + 1, "at most one page ahead");
-  }
-  const elapsed = performance.now() - started;
-  // Five pages of 60 ms server time and 60 ms consumer time: about 360 ms when overlapped,
-  // about 600 ms in sequence.
+  const pages = await time.run((async () => {
+    let pages = 0;
+    for await (const _page of client.getAttachmentPages({ pool_id: "1" }, { batchSize: 10 })) {
+      pages++;
+      // The next page was requested as soon as this one arrived, before the consumer asks.
+      if (pages < 5) assert.equal(slow.requests.length, pages + 1);
+      await time.sleep(60); // a slow consumer
+      assert.ok(slow.requests.length <= pages + 1, "at most one page ahead");
+    }
+    return pages;
+  })());
+  // Five pages of 60 ms server time and 60 ms consumer time: 360 ms when overlapped (the first
+  // page, then five pages of work, each hiding the next page's latency), 600 ms in sequence.
   assert.equal(pages, 5);
-  assert.ok(elapsed < 540, `took ${elapsed} ms`);
+  assert.equal(time.now, 360);
 });
 
 Deno.test("without prefetch, pages are requested only when the consumer asks", async () => {
@@ -443,15 +459,16 @@ Deno.test("without prefetch, pages are requested only when the consumer asks", a
 });
 
 Deno.test("aborting the caller's signal stops an iteration over loopback at once", async () => {
-  const slow = new TolokaEmulator({ pools: [100], latencyMs: 300 });
+  const time = new FakeTime();
+  const slow = new TolokaEmulator({ pools: [100], latencyMs: 300, sleep: time.sleep });
   await using server = await slow.serve();
   const client = fastClient((r) => fetch(r), server.baseUrl);
   const controller = new AbortController();
   const iterator = client.getAttachments({ pool_id: "1" }, { signal: controller.signal });
   const pending = iterator.next();
-  await tick(20);
-  const started = performance.now();
+  await time.asked(1); // the request waits out its latency at the server
   controller.abort(new Error("user stop"));
-  await assert.rejects(pending, /user stop/);
-  assert.ok(performance.now() - started < 100);
+  // Run on the clock: had the abort not ended the wait, the server's 300 ms would pass.
+  await assert.rejects(time.run(pending), /user stop/);
+  assert.equal(time.now, 0, "the server's 300 ms never passed");
 });

@@ -7,6 +7,7 @@
 
 import { AttachmentsClient } from "../src/client.ts";
 import type { ClientOptions } from "../src/types.ts";
+import { Prng } from "../src/testing/mod.ts";
 
 /** One scripted answer: a response, an error to throw, or a function of the request. */
 export type Reply =
@@ -167,14 +168,8 @@ export function referenceApi(
   };
 }
 
-/** A seeded pseudo-random source (mulberry32). */
+/** A seeded `[0, 1)` source (the emulator's generator), shaped like `Math.random`. */
 export function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const prng = new Prng(seed);
+  return () => prng.next();
 }

@@ -1,5 +1,28 @@
 import assert from "node:assert/strict";
-import { parseExportQuery, parseListQuery, type QueryIssue, type QueryResult } from "../mod.ts";
+import {
+  type AttachmentFilter,
+  FILTER_FIELDS,
+  type FilterField,
+  type Order,
+  ORDERS,
+  parseExportQuery,
+  parseListQuery,
+  type QueryIssue,
+  type QueryResult,
+  type SortKey,
+} from "../mod.ts";
+
+/** `true` only when two types are the same (checked by `deno check`). */
+type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true
+  : false;
+
+Deno.test("FILTER_FIELDS and ORDERS are the filter's fields and the orders, once each", () => {
+  const fields: Same<FilterField, keyof AttachmentFilter> = true;
+  const orders: Same<Order, SortKey> = true;
+  assert.ok(fields && orders);
+  assert.equal(new Set(FILTER_FIELDS).size, FILTER_FIELDS.length);
+  assert.deepEqual([...ORDERS], ["id", "-id", "created", "-created"]);
+});
 
 function issuesOf<T>(result: QueryResult<T>): QueryIssue[] {
   assert.ok(!result.ok, "expected issues");

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { TolokaApiError, TolokaNetworkError, TolokaTimeoutError } from "../mod.ts";
 import { backoffDelay, parseRetryAfter, retryDelay } from "../src/backoff.ts";
-import { clientFor, deferred, json, page, scripted, tick, wire } from "./client_helpers.ts";
+import { clientFor, deferred, json, page, scripted, wire } from "./client_helpers.ts";
+import { FakeTime } from "./fake_time.ts";
 
 const ok = (): Response => page([wire("a")], false);
 const fail = (status: number, headers: Record<string, string> = {}): Response =>
@@ -83,23 +84,17 @@ Deno.test("the network error is thrown once retries are exhausted", async () => 
 });
 
 Deno.test("Retry-After in seconds sets the wait before the retry", async () => {
-  const waits: number[] = [];
-  let last = 0;
-  const script = scripted(
-    (_request) => {
-      last = performance.now();
-      return fail(429, { "retry-after": "0" });
-    },
-    () => {
-      waits.push(performance.now() - last);
-      return ok();
-    },
-  );
-  // A backoff of about 10 s would show if Retry-After: 0 were ignored.
-  const client = clientFor(script, { retryDelayMs: 10_000, maxRetryDelayMs: 10_000 });
-  await client.findAttachments({ pool_id: "1" });
+  const time = new FakeTime();
+  const script = scripted(fail(429, { "retry-after": "0" }), ok());
+  // A backoff of 5 to 10 s would show if Retry-After: 0 were ignored.
+  const client = clientFor(script, {
+    retryDelayMs: 10_000,
+    maxRetryDelayMs: 10_000,
+    sleep: time.sleep,
+  });
+  await time.run(client.findAttachments({ pool_id: "1" }));
   assert.equal(script.requests.length, 2);
-  assert.ok(waits[0]! < 1000, `waited ${waits[0]} ms`);
+  assert.deepEqual(time.waits, [0]);
 });
 
 Deno.test("a Retry-After longer than maxRetryDelayMs is not waited for", async () => {
@@ -113,6 +108,7 @@ Deno.test("a Retry-After longer than maxRetryDelayMs is not waited for", async (
 });
 
 Deno.test("timeoutMs cancels a slow attempt, which is retried", async () => {
+  const time = new FakeTime();
   let firstSignal: AbortSignal | undefined;
   const script = scripted(
     (request) => {
@@ -121,12 +117,18 @@ Deno.test("timeoutMs cancels a slow attempt, which is retried", async () => {
     },
     () => ok(),
   );
-  const started = performance.now();
-  const result = await clientFor(script, { timeoutMs: 30 }).findAttachments({ pool_id: "1" });
+  const client = clientFor(script, {
+    timeoutMs: 30,
+    retryDelayMs: 100,
+    maxRetryDelayMs: 1000,
+    random: () => 0,
+    sleep: time.sleep,
+  });
+  const result = await time.run(client.findAttachments({ pool_id: "1" }));
   assert.equal(result.items.length, 1);
   assert.equal(script.requests.length, 2);
   assert.equal(firstSignal?.aborted, true, "the slow request's signal was aborted");
-  assert.ok(performance.now() - started < 2000);
+  assert.deepEqual(time.waits, [50], "then the usual backoff: half of retryDelayMs at random 0");
 });
 
 Deno.test("a timeout on the last attempt is a TolokaTimeoutError", async () => {
@@ -172,28 +174,41 @@ Deno.test("aborting the signal during a request rejects at once with its reason"
 });
 
 Deno.test("aborting the signal during a backoff wait rejects at once, with no more requests", async () => {
+  const time = new FakeTime();
   const script = scripted(() => fail(503));
   const controller = new AbortController();
-  const client = clientFor(script, { retryDelayMs: 60_000, maxRetryDelayMs: 60_000 });
+  const client = clientFor(script, {
+    retryDelayMs: 60_000,
+    maxRetryDelayMs: 60_000,
+    random: () => 0,
+    sleep: time.sleep,
+  });
   const pending = client.getAttachment("x", { signal: controller.signal });
-  await tick(10);
+  await time.asked(1);
+  assert.deepEqual(time.waits, [30_000]);
   assert.equal(script.requests.length, 1);
-  const started = performance.now();
   controller.abort(new DOMException("stop", "AbortError"));
-  await assert.rejects(pending, (error: unknown) => (error as DOMException).name === "AbortError");
-  assert.ok(performance.now() - started < 100);
+  // Run on the clock: had the abort not ended the wait, the 30 s would pass.
+  await assert.rejects(
+    time.run(pending),
+    (error: unknown) => (error as DOMException).name === "AbortError",
+  );
+  assert.equal(time.now, 0, "no time had to pass");
+  assert.equal(time.pending, 0, "the wait ended with the abort");
   assert.equal(script.requests.length, 1);
 });
 
 Deno.test("aborting the signal during a Retry-After wait rejects at once", async () => {
+  const time = new FakeTime();
   const script = scripted(() => fail(429, { "retry-after": "10" }));
   const controller = new AbortController();
-  const pending = clientFor(script, { maxRetryDelayMs: 60_000 }).findAttachments({
-    pool_id: "1",
-  }, { signal: controller.signal });
-  await tick(10);
+  const pending = clientFor(script, { maxRetryDelayMs: 60_000, sleep: time.sleep })
+    .findAttachments({ pool_id: "1" }, { signal: controller.signal });
+  await time.asked(1);
+  assert.deepEqual(time.waits, [10_000]);
   controller.abort("bye");
-  await assert.rejects(pending, (error) => error === "bye");
+  await assert.rejects(time.run(pending), (error) => error === "bye");
+  assert.equal(time.now, 0, "no time had to pass");
   assert.equal(script.requests.length, 1);
 });
 
@@ -257,26 +272,17 @@ Deno.test("retryDelay() honours Retry-After within the cap, else gives up", () =
 });
 
 Deno.test("the client waits the backoff its random source gives", async () => {
-  const waits: number[] = [];
-  let last = performance.now();
-  const script = scripted(
-    () => {
-      last = performance.now();
-      return fail(500);
-    },
-    () => {
-      waits.push(performance.now() - last);
-      last = performance.now();
-      return fail(500);
-    },
-    () => {
-      waits.push(performance.now() - last);
-      return ok();
-    },
-  );
-  const client = clientFor(script, { retryDelayMs: 40, maxRetryDelayMs: 1000, random: () => 0 });
-  await client.findAttachments({ pool_id: "1" });
+  const time = new FakeTime();
+  const script = scripted(() => fail(500), () => fail(500), () => ok());
+  const client = clientFor(script, {
+    retryDelayMs: 40,
+    maxRetryDelayMs: 1000,
+    random: () => 0,
+    sleep: time.sleep,
+  });
+  await time.run(client.findAttachments({ pool_id: "1" }));
   // random 0: 20 ms, then 40 ms.
-  assert.ok(waits[0]! >= 18 && waits[0]! < 200, `first wait ${waits[0]}`);
-  assert.ok(waits[1]! >= 38 && waits[1]! < 250, `second wait ${waits[1]}`);
+  assert.deepEqual(time.waits, [20, 40]);
+  assert.equal(time.now, 60);
+  assert.equal(script.requests.length, 3);
 });

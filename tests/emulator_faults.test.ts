@@ -1,11 +1,19 @@
 import assert from "node:assert/strict";
 import { type FaultKind, TolokaEmulator } from "@toloka-edge/attachments/testing";
 import { apiUrl, AUTH, readAll } from "./emulator_helpers.ts";
+import { FakeTime } from "./fake_time.ts";
 
 const LIST = apiUrl("attachments", "pool_id=1&sort=id&limit=50");
 
-function withFaults(kinds: (FaultKind | null)[], extra: object = {}): TolokaEmulator {
-  return new TolokaEmulator({ pools: [60], faults: { script: kinds, ...extra } });
+function withFaults(
+  kinds: (FaultKind | null)[],
+  extra: object = {},
+  time?: FakeTime,
+): TolokaEmulator {
+  const faults = { script: kinds, ...extra };
+  return new TolokaEmulator(
+    time === undefined ? { pools: [60], faults } : { pools: [60], faults, sleep: time.sleep },
+  );
 }
 
 async function statusOf(emulator: TolokaEmulator): Promise<number | "reset"> {
@@ -93,25 +101,36 @@ Deno.test("fault truncated on a download sends half the bytes, then the body err
 });
 
 Deno.test("fault delay stalls delayMs then answers normally", async () => {
-  const emulator = withFaults(["delay"], { delayMs: 40 });
-  const started = performance.now();
-  const response = await emulator.fetch(LIST, { headers: AUTH });
-  assert.ok(performance.now() - started >= 35);
+  const time = new FakeTime();
+  const emulator = withFaults(["delay"], { delayMs: 40 }, time);
+  let answered = false;
+  const pending = emulator.fetch(LIST, { headers: AUTH }).finally(() => (answered = true));
+  await time.asked(1);
+  assert.deepEqual(time.waits, [40]);
+  await time.tick(39);
+  assert.equal(answered, false, "no answer before delayMs");
+  await time.tick(1);
+  assert.equal(answered, true, "the answer at delayMs");
+  const response = await pending;
   assert.equal(response.status, 200);
   assert.equal((await response.json()).items.length, 50);
 });
 
 Deno.test("fault delay aborts at once when the request's signal aborts", async () => {
-  const emulator = withFaults(["delay"]);
+  const time = new FakeTime();
+  const emulator = withFaults(["delay"], {}, time);
   const controller = new AbortController();
-  const started = performance.now();
   const pending = emulator.fetch(LIST, { headers: AUTH, signal: controller.signal });
-  setTimeout(() => controller.abort(), 10);
+  await time.asked(1);
+  assert.deepEqual(time.waits, [60_000], "the default delayMs");
+  controller.abort();
+  // Run on the clock: had the abort not ended the wait, the 60 s would pass.
   await assert.rejects(
-    pending,
+    time.run(pending),
     (error: unknown) => error instanceof DOMException && error.name === "AbortError",
   );
-  assert.ok(performance.now() - started < 1000);
+  assert.equal(time.now, 0, "no time had to pass");
+  assert.equal(time.pending, 0, "the wait ended with the abort");
   assert.equal(emulator.requests[0]?.status, 0);
 });
 
@@ -125,23 +144,32 @@ Deno.test("an already aborted request is rejected with the signal's reason", asy
 });
 
 Deno.test("latencyMs delays every request", async () => {
-  const emulator = new TolokaEmulator({ pools: [5], latencyMs: 30 });
-  const started = performance.now();
-  const response = await emulator.fetch(LIST, { headers: AUTH });
-  await response.body?.cancel();
-  assert.ok(performance.now() - started >= 25);
+  const time = new FakeTime();
+  const emulator = new TolokaEmulator({ pools: [5], latencyMs: 30, sleep: time.sleep });
+  let answered = false;
+  const pending = emulator.fetch(LIST, { headers: AUTH }).finally(() => (answered = true));
+  assert.deepEqual(time.waits, [30]);
+  await time.tick(29);
+  assert.equal(answered, false, "no answer before latencyMs");
+  await time.tick(1);
+  await (await pending).body?.cancel();
   emulator.latencyMs = 0;
-  const quick = performance.now();
   await (await emulator.fetch(LIST, { headers: AUTH })).body?.cancel();
-  assert.ok(performance.now() - quick < 25);
+  assert.deepEqual(time.waits, [30], "no wait at latencyMs 0");
 });
 
 Deno.test("latency is aborted by the request's signal", async () => {
-  const emulator = new TolokaEmulator({ pools: [5], latencyMs: 60_000 });
+  const time = new FakeTime();
+  const emulator = new TolokaEmulator({ pools: [5], latencyMs: 60_000, sleep: time.sleep });
   const controller = new AbortController();
   const pending = emulator.fetch(LIST, { headers: AUTH, signal: controller.signal });
-  setTimeout(() => controller.abort(), 5);
-  await assert.rejects(pending, (error: unknown) => (error as Error).name === "AbortError");
+  assert.deepEqual(time.waits, [60_000]);
+  controller.abort();
+  await assert.rejects(
+    time.run(pending),
+    (error: unknown) => (error as Error).name === "AbortError",
+  );
+  assert.equal(time.now, 0, "no time had to pass");
 });
 
 Deno.test("latencyMs rejects a negative value", () => {
@@ -150,6 +178,15 @@ Deno.test("latencyMs rejects a negative value", () => {
     emulator.latencyMs = -1;
   }, RangeError);
   assert.throws(() => new TolokaEmulator({ latencyMs: Number.NaN }), RangeError);
+});
+
+Deno.test("sleep must be a function", () => {
+  assert.throws(
+    () => new TolokaEmulator({ pools: [1], sleep: 5 as never }),
+    (error: unknown) =>
+      error instanceof TypeError &&
+      error.message === "sleep must be a function: current value is 5",
+  );
 });
 
 Deno.test("an aborted in-process download errors its body stream", async () => {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { TolokaEmulator, type WireAttachment } from "@toloka-edge/attachments/testing";
 import { AUTH, named, readAll } from "./emulator_helpers.ts";
+import { FakeTime } from "./fake_time.ts";
 
 /** Fetches and reads the whole body; a network failure at any point comes back as `error`. */
 async function fetchAll(
@@ -143,45 +144,75 @@ Deno.test("served fault truncated on a download fails the body read after half t
 });
 
 Deno.test("served fault delay answers normally after delayMs", async () => {
-  const emulator = new TolokaEmulator({ pools: [3], faults: { script: ["delay"], delayMs: 40 } });
+  const time = new FakeTime();
+  const emulator = new TolokaEmulator({
+    pools: [3],
+    faults: { script: ["delay"], delayMs: 40 },
+    sleep: time.sleep,
+  });
   await using server = await emulator.serve();
-  const started = performance.now();
-  const { response } = await fetchAll(`${server.baseUrl}/attachments?pool_id=1`);
-  assert.ok(performance.now() - started >= 35);
+  let answered = false;
+  const pending = fetchAll(`${server.baseUrl}/attachments?pool_id=1`)
+    .finally(() => (answered = true));
+  await time.asked(1);
+  assert.deepEqual(time.waits, [40]);
+  await time.tick(39);
+  assert.equal(answered, false, "no answer before delayMs");
+  await time.tick(1);
+  const { response } = await pending;
   assert.equal(response?.status, 200);
 });
 
 Deno.test("a client aborting a served delay returns at once, and close() ends the wait", async () => {
-  const emulator = new TolokaEmulator({ pools: [3], faults: { script: ["delay"] } });
+  const time = new FakeTime();
+  const emulator = new TolokaEmulator({
+    pools: [3],
+    faults: { script: ["delay"] },
+    sleep: time.sleep,
+  });
   const server = await emulator.serve();
   const controller = new AbortController();
   const pending = fetch(`${server.baseUrl}/attachments?pool_id=1`, {
     headers: AUTH,
     signal: controller.signal,
   });
-  setTimeout(() => controller.abort(), 20);
+  await time.asked(1);
+  assert.deepEqual(time.waits, [60_000], "the default delayMs");
+  controller.abort();
   await assert.rejects(pending, (error: unknown) => (error as Error).name === "AbortError");
-  const closing = performance.now();
-  await server.close();
-  assert.ok(performance.now() - closing < 1000, "close() does not wait for the 60 s delay");
+  const closing = server.close();
+  assert.equal(time.pending, 0, "close() ends the 60 s wait");
+  await closing;
 });
 
 Deno.test("close() drops a request still stalled by a delay", async () => {
-  const emulator = new TolokaEmulator({ pools: [3], faults: { script: ["delay"] } });
+  const time = new FakeTime();
+  const emulator = new TolokaEmulator({
+    pools: [3],
+    faults: { script: ["delay"] },
+    sleep: time.sleep,
+  });
   const server = await emulator.serve();
   const pending = fetchAll(`${server.baseUrl}/attachments?pool_id=1`);
-  await new Promise((resolve) => setTimeout(resolve, 20));
+  await time.asked(1); // the request is stalled
   await server.close();
   const { error } = await pending;
   assert.ok(error instanceof TypeError, `expected a network error, got ${error}`);
 });
 
 Deno.test("served latency delays every request", async () => {
-  const emulator = new TolokaEmulator({ pools: [3], latencyMs: 30 });
+  const time = new FakeTime();
+  const emulator = new TolokaEmulator({ pools: [3], latencyMs: 30, sleep: time.sleep });
   await using server = await emulator.serve();
-  const started = performance.now();
-  await fetchAll(`${server.baseUrl}/attachments?pool_id=1`);
-  assert.ok(performance.now() - started >= 25);
+  let answered = false;
+  const pending = fetchAll(`${server.baseUrl}/attachments?pool_id=1`)
+    .finally(() => (answered = true));
+  await time.asked(1);
+  assert.deepEqual(time.waits, [30]);
+  await time.tick(29);
+  assert.equal(answered, false, "no answer before latencyMs");
+  await time.tick(1);
+  assert.equal((await pending).response?.status, 200);
 });
 
 Deno.test("close() is idempotent and the port is released", async () => {

@@ -4,25 +4,24 @@
  */
 
 import assert from "node:assert/strict";
-import { caseSeed, Prng } from "../reliability/prng.ts";
-import { generateCase } from "../reliability/fuzz_cases.ts";
+import { caseSeed, generateCase } from "../reliability/fuzz_cases.ts";
 import { describe, worldOf } from "../reliability/fuzz.ts";
 import { createdKey, expectedIds, lines, resumeAfter } from "../reliability/order.ts";
 import { SecretScanner } from "../reliability/secrets.ts";
 import { loadRun, parseWrk } from "../reliability/load.ts";
 import { Violations } from "../reliability/report.ts";
-import { TolokaEmulator, type WireAttachment } from "../src/testing/mod.ts";
+import { Prng, TolokaEmulator, type WireAttachment } from "../src/testing/mod.ts";
 
 Deno.test("Prng: the same seed gives the same sequence; another seed another", () => {
   const draw = (seed: number): number[] => {
-    const rng = new Prng(seed);
+    const rng = Prng.splitmix(seed);
     return Array.from({ length: 8 }, () => rng.uint32());
   };
   assert.deepEqual(draw(42), draw(42));
   assert.notDeepEqual(draw(42), draw(43));
-  const rng = new Prng(7);
+  const rng = Prng.splitmix(7);
   for (let i = 0; i < 1_000; i++) {
-    const n = rng.int(3, 9);
+    const n = rng.between(3, 9);
     assert.ok(n >= 3 && n <= 9 && Number.isInteger(n));
     const x = rng.next();
     assert.ok(x >= 0 && x < 1);

@@ -11,7 +11,7 @@ import {
   type ListQuery,
   parseExportQuery as readExportQuery,
   parseListQuery as readListQuery,
-  type QueryResult,
+  type QueryIssue,
 } from "../mod.ts";
 import { EdgeError, type FieldIssues } from "./errors.ts";
 
@@ -19,7 +19,10 @@ export type { ExportQuery, ListQuery };
 
 /** Checks `GET /api/v1/attachments`'s query: the filters, `sort` and `limit`, as upstream. */
 export function parseListQuery(params: URLSearchParams): ListQuery {
-  return orThrow(readListQuery(params));
+  const result = readListQuery(params);
+  if (!result.ok) throw validationError(result.issues);
+  const { ok: _, ...query } = result;
+  return query;
 }
 
 /**
@@ -28,17 +31,16 @@ export function parseListQuery(params: URLSearchParams): ListQuery {
  * Worker's secret).
  */
 export function parseExportQuery(params: URLSearchParams): ExportQuery {
-  return orThrow(readExportQuery(params));
+  const result = readExportQuery(params);
+  if (!result.ok) throw validationError(result.issues);
+  const { ok: _, ...query } = result;
+  return query;
 }
 
-/** The query, or the `400 VALIDATION_ERROR` whose payload maps each field to its issue. */
-function orThrow<T>(result: QueryResult<T>): T {
-  if (result.ok) {
-    const { ok: _, ...query } = result;
-    return query as T;
-  }
+/** The `400 VALIDATION_ERROR` whose payload maps each field to its issue. */
+function validationError(issues: readonly QueryIssue[]): EdgeError {
   // Without a prototype: a field named `__proto__` must stay a key like any other.
   const payload = Object.create(null) as FieldIssues;
-  for (const { field, code, message } of result.issues) payload[field] = { code, message };
-  throw new EdgeError(400, "VALIDATION_ERROR", "Validation failed", { payload });
+  for (const { field, code, message } of issues) payload[field] = { code, message };
+  return new EdgeError(400, "VALIDATION_ERROR", "Validation failed", { payload });
 }

@@ -12,7 +12,8 @@ import {
   MICRO_FRACTIONS,
   TIE_RUN_SIZE,
 } from "./fixtures.ts";
-import { hex32, Prng, seedOf, uuidV4 } from "./random.ts";
+import { hex32, uuidV4 } from "./ids.ts";
+import { Prng, seedOf } from "./prng.ts";
 import type { WireAttachment } from "./types.ts";
 
 /** Generated attachments with their parsed `created` instants and forced file sizes. */

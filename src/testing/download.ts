@@ -4,7 +4,7 @@
  */
 
 import { encodePng, pngSize } from "./png.ts";
-import { hashString, Prng } from "./random.ts";
+import { hashString, Prng } from "./prng.ts";
 
 /** Everything needed to produce one file's bytes and headers. */
 export interface FileSpec {
@@ -78,7 +78,7 @@ export function* fileChunks(spec: FileSpec): Generator<Uint8Array> {
   for (let at = 0; at < spec.size; at += CHUNK_SIZE) {
     const chunk = new Uint8Array(Math.min(CHUNK_SIZE, spec.size - at));
     for (let i = 0; i < chunk.length; i += 4) {
-      const word = prng.u32();
+      const word = prng.uint32();
       for (let k = 0; k < 4 && i + k < chunk.length; k++) {
         const byte = (word >>> (k * 8)) & 0xff;
         chunk[i + k] = text ? TEXT_ALPHABET.charCodeAt(byte % TEXT_ALPHABET.length) : byte;

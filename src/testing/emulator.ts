@@ -1,7 +1,6 @@
 /** The emulator: routing, auth, faults, latency and the request log around the store. */
 
 import { checkAuthorization } from "./auth.ts";
-import { abortableDelay } from "./delay.ts";
 import { contentDisposition, fileBytes, type FileSpec, fileSpec } from "./download.ts";
 import { errorReply, notFound } from "./errors.ts";
 import { FaultInjector } from "./faults.ts";
@@ -10,6 +9,7 @@ import {
   buildDataset,
   checkCount,
   checkMilliseconds,
+  checkSleep,
   checkTokens,
   DEFAULT_MAX_FILE_SIZE,
   DEFAULT_REQUEST_LOG_LIMIT,
@@ -26,7 +26,7 @@ import type {
   RequestLogEntry,
   WireAttachment,
 } from "./types.ts";
-import { seedOf } from "./random.ts";
+import { seedOf } from "./prng.ts";
 
 const ROUTE = /^\/api\/v1\/attachments(?:\/([^/]+)(\/download)?)?$/;
 
@@ -76,6 +76,7 @@ export class TolokaEmulator {
   readonly #tokens: ReadonlySet<string>;
   readonly #maxFileSize: number;
   readonly #logLimit: number;
+  readonly #sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   #log: RequestLogEntry[] = [];
   #latencyMs: number;
   #faults: FaultInjector | undefined;
@@ -112,6 +113,7 @@ export class TolokaEmulator {
     this.#seed = seedOf(seed);
     this.#tokens = checkTokens(options.tokens);
     this.#latencyMs = checkMilliseconds(options.latencyMs ?? 0, "latencyMs");
+    this.#sleep = checkSleep(options.sleep);
     this.#maxFileSize = checkCount(options.maxFileSize ?? DEFAULT_MAX_FILE_SIZE, "maxFileSize");
     this.#logLimit = checkCount(
       options.requestLogLimit ?? DEFAULT_REQUEST_LOG_LIMIT,
@@ -335,7 +337,7 @@ export class TolokaEmulator {
     const faults = this.#faults;
     const fault: FaultKind | null = faults?.next() ?? null;
     entry.fault = fault;
-    await abortableDelay(this.#latencyMs, signal);
+    await this.#wait(this.#latencyMs, signal);
     let reply: Reply | undefined;
     switch (fault) {
       case "429":
@@ -348,7 +350,7 @@ export class TolokaEmulator {
         if (served) return resetResponse();
         throw new TypeError("error sending request: connection reset (emulated fault)");
       case "delay":
-        await abortableDelay((faults as FaultInjector).delayMs, signal);
+        await this.#wait((faults as FaultInjector).delayMs, signal);
         break;
     }
     const options = { truncated: fault === "truncated", signal };
@@ -361,6 +363,13 @@ export class TolokaEmulator {
     }
     entry.status = response.status;
     return response;
+  }
+
+  /** A wait through `sleep`; none for 0 ms, but an aborted signal still rejects. */
+  #wait(ms: number, signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return Promise.reject(signal.reason);
+    if (ms <= 0) return Promise.resolve();
+    return this.#sleep(ms, signal);
   }
 
   #route(request: Request, url: URL, auth: { ok: boolean; problem?: string }): Reply {

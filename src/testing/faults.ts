@@ -4,11 +4,23 @@
  */
 
 import { errorReply, gatewayPage } from "./errors.ts";
-import { Prng, seedOf } from "./random.ts";
+import { Prng, seedOf } from "./prng.ts";
 import type { Reply } from "./reply.ts";
 import type { FaultKind, FaultOptions } from "./types.ts";
 
-/** Every fault kind, in the order the documentation lists them. */
+/**
+ * Every fault kind, in the order {@linkcode FaultKind} lists them: a script of all of them makes
+ * sure a run sees each kind at least once.
+ *
+ * @example
+ * ```ts
+ * import { FAULT_KINDS, TolokaEmulator } from "@toloka-edge/attachments/testing";
+ *
+ * const emulator = new TolokaEmulator({ pools: [1], faults: { script: [...FAULT_KINDS] } });
+ * if (FAULT_KINDS.length !== 7 || !FAULT_KINDS.includes("reset")) throw new Error("unexpected");
+ * emulator.setFaults(undefined);
+ * ```
+ */
 export const FAULT_KINDS: readonly FaultKind[] = [
   "429",
   "500",

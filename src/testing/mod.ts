@@ -4,8 +4,11 @@
  * /api/v1/attachments/{id}`; `GET /api/v1/attachments/{id}/download` with real bytes (valid PNGs
  * for images) and RFC 6266 headers; `OAuth`/`ApiKey`/`Bearer` auth; Toloka's error bodies; fault
  * injection; latency; a request log. Use it in process as a `fetch`, or serve it on loopback.
+ * Its waits (latency, `"delay"` faults) go through an injectable `sleep`, so tests can run them
+ * on a fake clock.
  *
- * Data is generated from a seed (same seed, byte-identical data). Pools get the ids "1", "2", ...
+ * Data is generated from a seed (same seed, byte-identical data) by {@linkcode Prng}, the seeded
+ * random source this module also exports for tests' own data. Pools get the ids "1", "2", ...
  * with the sizes of `pools` (default `[600, 250, 100, 40, 10, 3, 1, 0]`). Assignments hold 1..10
  * files, each by one user; ids are UUIDs, about 5% prefixed `fr.`; about 60% are `image/png`;
  * `created` values tie often and are written with 0, 3, 5 or 6 fraction digits (equal instants
@@ -71,6 +74,8 @@
  */
 
 export { TolokaEmulator } from "./emulator.ts";
+export { FAULT_KINDS } from "./faults.ts";
+export { mix32, Prng } from "./prng.ts";
 export type {
   EmulatorOptions,
   EmulatorServer,

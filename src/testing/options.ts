@@ -3,6 +3,9 @@
  * `RangeError` that names it and its current value. Hand-made attachments are copied and frozen.
  */
 
+import { delay } from "../abort.ts";
+import { describeValue } from "../describe_value.ts";
+import { isPlainObject } from "../plain_object.ts";
 import { parseCreated } from "./created.ts";
 import { type Dataset, deepFreeze, generateDataset } from "./dataset.ts";
 import type { EmulatorOptions, WireAttachment } from "./types.ts";
@@ -30,6 +33,17 @@ export function checkCount(value: number, field: string): number {
     throw new RangeError(`${field} must be an integer >= 0: current value is ${value}`);
   }
   return value;
+}
+
+/** The emulator's wait: the injected `sleep`, else the core's abortable delay. */
+export function checkSleep(
+  sleep: EmulatorOptions["sleep"],
+): (ms: number, signal: AbortSignal) => Promise<void> {
+  if (sleep === undefined) return delay;
+  if (typeof sleep !== "function") {
+    throw new TypeError(`sleep must be a function: current value is ${describeValue(sleep)}`);
+  }
+  return sleep;
 }
 
 /** The accepted tokens. */
@@ -60,26 +74,22 @@ function checkString(value: unknown, field: string): void {
   if (typeof value !== "string") fail(field, "a string", value);
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 function customDataset(attachments: readonly WireAttachment[]): Dataset {
   const sec = new Float64Array(attachments.length);
   const micro = new Int32Array(attachments.length);
   const copies = attachments.map((original, i) => {
     const field = `attachments[${i}]`;
-    if (!isObject(original)) fail(field, "an object", original);
+    if (!isPlainObject(original)) fail(field, "an object", original);
     const item = structuredClone(original);
     for (const key of ["id", "attachment_type", "name", "media_type"] as const) {
       checkString(item[key], `${field}.${key}`);
     }
-    if (!isObject(item.details)) fail(`${field}.details`, "an object", item.details);
+    if (!isPlainObject(item.details)) fail(`${field}.details`, "an object", item.details);
     for (const key of ["user_id", "assignment_id", "pool_id"] as const) {
       checkString(item.details[key], `${field}.details.${key}`);
     }
     if (item.owner !== undefined) {
-      if (!isObject(item.owner)) fail(`${field}.owner`, "an object", item.owner);
+      if (!isPlainObject(item.owner)) fail(`${field}.owner`, "an object", item.owner);
       checkString(item.owner.id, `${field}.owner.id`);
       if (typeof item.owner.myself !== "boolean") {
         fail(`${field}.owner.myself`, "a boolean", item.owner.myself);

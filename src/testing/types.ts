@@ -11,6 +11,27 @@
  * const emulator = new TolokaEmulator(options);
  * if (emulator.attachments.length !== 35) throw new Error("expected 35 attachments");
  * ```
+ *
+ * @example A fake sleep: the waits asked for are recorded, none is slept
+ * ```ts
+ * import { TolokaEmulator } from "@toloka-edge/attachments/testing";
+ *
+ * const waits: number[] = [];
+ * const emulator = new TolokaEmulator({
+ *   pools: [3],
+ *   latencyMs: 250,
+ *   faults: { script: ["delay"], delayMs: 60_000 },
+ *   sleep: (ms) => {
+ *     waits.push(ms);
+ *     return Promise.resolve();
+ *   },
+ * });
+ * const response = await emulator.fetch("http://x/api/v1/attachments?pool_id=1", {
+ *   headers: { Authorization: "OAuth test-token" },
+ * });
+ * await response.body?.cancel();
+ * if (waits.join() !== "250,60000") throw new Error(`unexpected waits ${waits}`);
+ * ```
  */
 export interface EmulatorOptions {
   /**
@@ -41,6 +62,15 @@ export interface EmulatorOptions {
   latencyMs?: number;
   /** Fault injection; none by default. */
   faults?: FaultOptions;
+  /**
+   * Waits `ms` milliseconds, or rejects with `signal.reason` once `signal` aborts: every wait of
+   * the emulator (`latencyMs`, a `"delay"` fault) goes through it, so a test can record the waits
+   * asked for and skip them instead of sleeping. Called only for waits above 0 ms; `signal` is the
+   * request's (served: the server's, which aborts at `close()`).
+   *
+   * @default {a `setTimeout` that the signal clears}
+   */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   /**
    * Upper bound, in bytes, of the size of generated files that are not images.
    * @default {16384}
