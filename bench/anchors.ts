@@ -217,8 +217,8 @@ export async function measureAnchors(
   if ("skipped" in prepared) return prepared;
 
   await emulator.setLatency(0);
-  // toloka-kit appends `/v1/attachments` to its URL.
-  const apiRoot = emulator.baseUrl.replace(/\/v1$/, "");
+  // toloka-kit's `url` is the origin: it requests `/api/v1/attachments` under it.
+  const apiRoot = emulator.baseUrl.replace(/\/api\/v1$/, "");
   const driver = new Driver(prepared.python, [
     apiRoot,
     options.token,

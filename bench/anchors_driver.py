@@ -4,7 +4,7 @@ Run by the benchmark inside the virtual environment it creates, never by hand:
 
     python anchors_driver.py API_URL TOKEN POOL_ID MAX_ITEMS MAX_SECONDS
 
-API_URL is the emulator's root without `/v1` (toloka-kit appends `/v1/attachments`). It prints
+API_URL is the emulator's origin (toloka-kit requests `/api/v1/attachments` under it). It prints
 one JSON line `{"ready": ..., "version": ...}`, then answers each command read from stdin, one a
 line: `sync` times `TolokaClient.get_attachments`, `async` times
 `AsyncTolokaClient.get_attachments` (the call Toloka documents for this job), both with
@@ -28,7 +28,7 @@ def main():
     url, token, pool_id, max_items, max_seconds = sys.argv[1:6]
     max_items, max_seconds = int(max_items), float(max_seconds)
 
-    import toloka
+    from toloka.__version__ import __version__ as version
     from toloka.async_client import AsyncTolokaClient
     from toloka.client import TolokaClient
 
@@ -53,7 +53,7 @@ def main():
                 break
         return items, time.perf_counter() - started
 
-    reply({"ready": True, "version": toloka.__version__, "python": sys.version.split()[0]})
+    reply({"ready": True, "version": version, "python": sys.version.split()[0]})
     for line in sys.stdin:
         command = line.strip()
         if command == "quit":
