@@ -63,8 +63,9 @@ export interface AnchorsOptions {
 const root = new URL("../", import.meta.url);
 
 /** The last non-empty line of a process's output: pip and Python put the reason there. */
-function lastLine(bytes: Uint8Array): string {
-  const lines = new TextDecoder().decode(bytes).split("\n").map((line) => line.trim());
+function lastLine(output: Uint8Array | string): string {
+  const text = typeof output === "string" ? output : new TextDecoder().decode(output);
+  const lines = text.split("\n").map((line) => line.trim());
   return lines.filter((line) => line !== "").at(-1) ?? "no output";
 }
 
@@ -115,6 +116,8 @@ class Driver {
   readonly #process: Deno.ChildProcess;
   readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
   readonly #lines: AsyncIterator<string>;
+  /** The end of its stderr, read all along so that warnings never fill the pipe and stall it. */
+  readonly #stderrTail: Promise<string>;
   #buffered = "";
 
   constructor(python: string, args: string[]) {
@@ -126,6 +129,14 @@ class Driver {
     }).spawn();
     this.#writer = this.#process.stdin.getWriter();
     this.#lines = this.#readLines()[Symbol.asyncIterator]();
+    const stderr = this.#process.stderr;
+    this.#stderrTail = (async (): Promise<string> => {
+      let tail = "";
+      for await (const chunk of stderr.pipeThrough(new TextDecoderStream())) {
+        tail = (tail + chunk).slice(-4096);
+      }
+      return tail;
+    })();
   }
 
   async *#readLines(): AsyncGenerator<string> {
@@ -143,8 +154,7 @@ class Driver {
   async next(): Promise<Record<string, unknown>> {
     const line = await this.#lines.next();
     if (line.done) {
-      const stderr = new Uint8Array(await new Response(this.#process.stderr).arrayBuffer());
-      throw new Error(lastLine(stderr));
+      throw new Error(lastLine(await this.#stderrTail));
     }
     const message = JSON.parse(line.value) as Record<string, unknown>;
     if (typeof message.error === "string") throw new Error(message.error);
@@ -161,7 +171,7 @@ class Driver {
     await this.#writer.write(new TextEncoder().encode("quit\n")).catch(() => {});
     await this.#writer.close().catch(() => {});
     await this.#process.status;
-    await this.#process.stderr.cancel().catch(() => {});
+    await this.#stderrTail;
   }
 }
 
