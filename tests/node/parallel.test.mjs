@@ -16,8 +16,9 @@ import {
   toWireAttachment,
 } from "./harness.mjs";
 
-// Pool 1 (600, with the tie run) and pool 2 (2,000); 5 ms per request, so lanes overlap.
-const emulator = new TolokaEmulator({ pools: [600, 2_000], latencyMs: 5 });
+// Pool 1 (600, with the tie run) and pool 2 (2,000); 20 ms per request, so that lanes overlap
+// even on a busy machine.
+const emulator = new TolokaEmulator({ pools: [600, 2_000], latencyMs: 20 });
 let server;
 before(async () => {
   server = await serve(emulator);
@@ -33,7 +34,9 @@ for (const order of Object.keys(SORTS)) {
         client.getAttachments({ pool_id: pool }, { order, concurrency: 8, batchSize: 50 }),
       );
       assert.deepEqual(items.map(toWireAttachment), expected(emulator, pool, order), pool);
-      assert.ok(server.maxInFlight >= 4, `at most ${server.maxInFlight} requests in flight`);
+      // Pool 1 splits into fewer parts than there are lanes.
+      const least = pool === "1" ? 2 : 4;
+      assert.ok(server.maxInFlight >= least, `at most ${server.maxInFlight} requests in flight`);
     }
   });
 }
@@ -47,7 +50,15 @@ test("one lane has at most one request in flight (the prefetch), for contrast (N
 });
 
 test("leaving a parallel scan early stops its requests (Node)", async () => {
-  const client = clientOf(AttachmentsClient, server.baseUrl);
+  // Counted where the client sends them: a request already on the wire when the loop ends may
+  // still reach the server a little later, but no new one may be sent.
+  let sent = 0;
+  const client = clientOf(AttachmentsClient, server.baseUrl, {
+    fetch: (request) => {
+      sent++;
+      return fetch(request);
+    },
+  });
   emulator.clearRequests();
   let seen = 0;
   // 2,000 items by 20: a whole scan takes more than 100 requests.
@@ -55,13 +66,13 @@ test("leaving a parallel scan early stops its requests (Node)", async () => {
   for await (const _item of client.getAttachments({ pool_id: "2" }, options)) {
     if (++seen === 50) break;
   }
-  // Requests already on the wire when the loop ended still arrive; then nothing more comes.
+  const sentAtBreak = sent;
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  assert.equal(sent, sentAtBreak);
+  assert.ok(sent < 50, `${sent} requests for 50 items`);
   for (let waited = 0; server.inFlight > 0 && waited < 2_000; waited += 10) {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   assert.equal(server.inFlight, 0);
-  const count = emulator.requests.length;
-  await new Promise((resolve) => setTimeout(resolve, 100));
-  assert.equal(emulator.requests.length, count);
-  assert.ok(count < 50, `${count} requests for 50 items`);
+  assert.ok(emulator.requests.length <= sent);
 });
