@@ -1,5 +1,5 @@
 /**
- * `deno task bench`: the six performance figures in one process and one go, a table on stdout
+ * `deno task bench`: the performance figures in one process and one go, a table on stdout
  * and everything measured in `bench/results.json`.
  *
  * 1. Throughput: a raw `fetch` keyset loop against `getAttachments()`, alternated, median items/s.
@@ -11,6 +11,11 @@
  * 6. Worker: `GET /api/v1/attachments` through workerd against the emulator directly; KV reads.
  * 7. Worker CPU per exported page of 100 (NDJSON, CSV), read from the workerd process, and how
  *    many pages fit the Free plan's 10 ms (`export_cpu.ts`).
+ * 8. Export jobs on the local Workflow and R2 (`export_jobs.ts`).
+ * 9. The anchors: toloka-kit 1.2.3's sync and async `get_attachments` against `getAttachments()`
+ *    on the same emulator and pool, 100 a page (`anchors.ts`; skipped, with the reason, when
+ *    toloka-kit cannot be installed into the virtual environment it creates).
+ * 10. The size of the core bundled for the browser, minified, and gzipped (`bundle_size.ts`).
  *
  * Goals are ratios measured side by side in this run (these machines are shared and noisy);
  * absolute figures are context. Permissions: `--allow-net=127.0.0.1 --allow-read --allow-write
@@ -30,6 +35,8 @@ import { measureValidation } from "./validation.ts";
 import { measureWorkerOverhead } from "./worker_overhead.ts";
 import { measureExportCpu } from "./export_cpu.ts";
 import { measureExportJobs } from "./export_jobs.ts";
+import { measureAnchors } from "./anchors.ts";
+import { kib, measureBundleSize } from "./bundle_size.ts";
 
 const TOKEN = "test-token";
 /** Pool sizes of the loopback emulator: "1" throughput, "2" parallel scan, "3" latency. */
@@ -59,7 +66,7 @@ section("starting the loopback emulator in a worker thread");
 const emulator = await startEmulatorThread(POOLS, TOKEN);
 log(`${POOLS.join(" + ")} attachments built and indexed in ${int(emulator.builtMs)} ms`);
 
-let throughput, latency, parallel;
+let throughput, latency, parallel, anchors;
 try {
   section("1. throughput (loopback, 100,000 attachments)");
   throughput = await measureThroughput(
@@ -88,6 +95,18 @@ try {
     concurrencies: [1, 8, 16],
     repeats: 3,
   });
+
+  section(
+    "9. anchors: toloka-kit 1.2.3 against getAttachments() (same server and pool, 100 a page)",
+  );
+  anchors = await measureAnchors(emulator, {
+    token: TOKEN,
+    poolId: "1",
+    items: 20_000,
+    rounds: 3,
+    maxSeconds: 30,
+  }, log);
+  if (anchors.skipped !== undefined) log(`anchors: skipped — ${anchors.skipped}`);
 } finally {
   emulator.close();
 }
@@ -104,6 +123,10 @@ const exportCpu = await measureExportCpu({ repeats: 20, log });
 const fewestPages = Math.min(...exportCpu.runs.map((run) => run.pagesIn10Ms));
 const exportJobs = await measureExportJobs();
 
+section("10. browser bundle of the core (mod.ts, minified)");
+const bundleSize = await measureBundleSize();
+log(`${bundleSize.command}: ${kib(bundleSize.bytes)}, ${kib(bundleSize.gzipBytes)} gzip`);
+
 const totalSeconds = (performance.now() - started) / 1000;
 
 // ---- verdicts ----
@@ -114,7 +137,8 @@ const memoryFlat = memory1m !== undefined && memory100k !== undefined &&
   memory1m.retainedGrowth - memory100k.retainedGrowth < 16e6;
 const rawPageMicros = 100 / throughput.rawPerSecond * 1e6;
 const [byId, byCreated] = parallel.orders;
-const rows: [string, string, string, boolean][] = [
+// `met` is null where there is nothing to meet (a size) or nothing was measured (a skip).
+const rows: [string, string, string, boolean | null][] = [
   [
     "1. Throughput, `getAttachments()` / raw `fetch` loop",
     `raw ${int(throughput.rawPerSecond)}/s, client ${int(throughput.clientPerSecond)}/s: **${
@@ -189,11 +213,36 @@ const rows: [string, string, string, boolean][] = [
     "no step over the budget",
     exportJobs.runs.every((run) => run.maxRequestsPerStep <= exportJobs.budget),
   ],
+  anchors.skipped !== undefined
+    ? [
+      "9. Anchors, `getAttachments()` / toloka-kit 1.2.3 `get_attachments` (sync; async)",
+      `skipped: ${anchors.skipped}`,
+      "≥ 10x sync, ≥ 15x async",
+      null,
+    ]
+    : [
+      `9. Anchors, \`getAttachments()\` / toloka-kit ${anchors.tolokaKit} \`get_attachments\` (sync; async), first ${
+        int(anchors.items)
+      } of 100,000 by id, 100 a page`,
+      `sync ${int(anchors.syncPerSecond)}/s, async ${int(anchors.asyncPerSecond)}/s, client ${
+        int(anchors.clientPerSecond)
+      }/s: **${fixed(anchors.vsSync, 1)}x** sync, **${fixed(anchors.vsAsync, 1)}x** async`,
+      "≥ 10x sync, ≥ 15x async",
+      anchors.vsSync >= 10 && anchors.vsAsync >= 15,
+    ],
+  [
+    "10. Browser bundle of the core (`mod.ts`, minified)",
+    `${kib(bundleSize.bytes)}, **${kib(bundleSize.gzipBytes)} gzip** (\`${bundleSize.command}\`)`,
+    "measured",
+    null,
+  ],
 ];
 
 console.log(`\n| goal | figure | target | met |\n| --- | --- | --- | --- |`);
 for (const [goal, figure, target, met] of rows) {
-  console.log(`| ${goal} | ${figure} | ${target} | ${met ? "yes" : "**no**"} |`);
+  console.log(
+    `| ${goal} | ${figure} | ${target} | ${met === null ? "n/a" : met ? "yes" : "**no**"} |`,
+  );
 }
 console.log(
   `\n${navigator.hardwareConcurrency} cores, deno ${Deno.version.deno}; whole run ${
@@ -215,6 +264,8 @@ const results = {
   worker,
   exportCpu,
   exportJobs,
+  anchors,
+  bundleSize,
 };
 await Deno.writeTextFile(
   new URL("./results.json", import.meta.url),
