@@ -2,8 +2,12 @@
  * Goal 6, the Worker's overhead: `GET /api/v1/attachments` (a page of 100) through the bundled
  * Worker in workerd (Miniflare, `tests/edge_harness.ts`) against the same request straight to the
  * emulator it proxies, both over loopback, warm, alternated request by request; p50 and p99 of
- * each. And how many key lookups read KV: the Worker's log line says `key_lookup: "kv"` or
- * `"cache"` for each request.
+ * each. Alternated with them, `GET /health` through the same Worker: no key, no upstream, so it
+ * is the floor any request pays in this local workerd (Miniflare's entry Worker and the asset
+ * router in front of ours, HTTP in and out, the log line), and `listing - floor - direct` is what
+ * the listing's own work adds. Then the `workerd` process's CPU per listing and per `/health`,
+ * from `/proc`, in blocks. And how many key lookups read KV: the Worker's log line says
+ * `key_lookup: "kv"` or `"cache"` for each request.
  *
  * The harness is imported when this runs, not before: loading Miniflare (Node modules) changes
  * how Deno's event loop schedules I/O for the whole process, which would skew every benchmark
@@ -12,6 +16,7 @@
  * @module
  */
 
+import { workerdCpuSeconds } from "./export_cpu.ts";
 import { percentile } from "./stats.ts";
 
 /** What {@linkcode measureWorkerOverhead} reports (milliseconds). */
@@ -19,8 +24,23 @@ export interface WorkerOverheadResult {
   requests: number;
   direct: { p50: number; p99: number };
   worker: { p50: number; p99: number };
+  /**
+   * `GET /health` through the same Worker (no key, no upstream): what any request costs in this
+   * local workerd (Miniflare's entry and asset-router Workers, HTTP, the log line) before the
+   * Worker's own work.
+   */
+  floor: { p50: number; p99: number };
   /** `worker.p50 - direct.p50`. */
   addedP50: number;
+  /**
+   * What the listing itself adds over the floor and the upstream's own time:
+   * `worker.p50 - floor.p50 - direct.p50` (auth, the upstream call from workerd, checking and
+   * re-serialising the page).
+   */
+  ownP50: number;
+  /** CPU (user + system) of the `workerd` process per listing and per `/health`, ms. */
+  cpuPerListingMs: number;
+  cpuPerHealthMs: number;
   addedP99: number;
   /** Measured requests whose log line says the key was read from KV, per 1,000 requests. */
   kvReadsPer1000: number | null;
@@ -30,12 +50,12 @@ export interface WorkerOverheadResult {
   startMs: number;
 }
 
-async function timedGet(url: string, authorization: string): Promise<number> {
+async function timedGet(url: string, authorization?: string): Promise<number> {
   const started = performance.now();
-  const response = await fetch(url, { headers: { authorization } });
+  const response = await fetch(url, authorization ? { headers: { authorization } } : {});
   const body = await response.arrayBuffer();
   const ms = performance.now() - started;
-  if (response.status !== 200 || body.byteLength < 1_000) {
+  if (response.status !== 200 || body.byteLength < (authorization ? 1_000 : 1)) {
     throw new Error(`${url} answered ${response.status}`);
   }
   return ms;
@@ -56,18 +76,22 @@ export async function measureWorkerOverhead(
     const viaWorker = (): Promise<number> => timedGet(`${edge.url}/api/v1${query}`, `OAuth ${key}`);
     const direct = (): Promise<number> =>
       timedGet(`${edge.upstream.baseUrl}${query}`, `OAuth ${UPSTREAM_TOKEN}`);
+    const health = (): Promise<number> => timedGet(`${edge.url}/health`);
     for (let index = 0; index < options.warmup; index++) {
       await direct();
       await viaWorker();
+      await health();
     }
     // Log lines of the warm-up may still be on their way.
     await new Promise((resolve) => setTimeout(resolve, 200));
     const firstLine = edge.logs.length;
     const directMs: number[] = [];
     const workerMs: number[] = [];
+    const floorMs: number[] = [];
     for (let index = 0; index < options.requests; index++) {
       directMs.push(await direct());
       workerMs.push(await viaWorker());
+      floorMs.push(await health());
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
     let lookups = 0;
@@ -83,17 +107,30 @@ export async function measureWorkerOverhead(
       lookups++;
       if (entry.key_lookup === "kv") kvReads++;
     }
+    // CPU apart, in blocks: reading /proc takes a process start, too slow between requests.
+    const cpuOf = async (send: () => Promise<number>): Promise<number> => {
+      const before = await workerdCpuSeconds();
+      for (let index = 0; index < options.requests; index++) await send();
+      return (await workerdCpuSeconds() - before) * 1000 / options.requests;
+    };
+    const cpuPerListingMs = await cpuOf(viaWorker);
+    const cpuPerHealthMs = await cpuOf(health);
     const stats = (values: number[]): { p50: number; p99: number } => ({
       p50: percentile(values, 50),
       p99: percentile(values, 99),
     });
     const d = stats(directMs);
     const w = stats(workerMs);
+    const f = stats(floorMs);
     return {
       requests: options.requests,
       direct: d,
       worker: w,
+      floor: f,
       addedP50: w.p50 - d.p50,
+      ownP50: w.p50 - f.p50 - d.p50,
+      cpuPerListingMs,
+      cpuPerHealthMs,
       addedP99: w.p99 - d.p99,
       kvReadsPer1000: lookups === 0 ? null : (kvReads / options.requests) * 1000,
       loggedLookups: lookups,
