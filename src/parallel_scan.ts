@@ -93,7 +93,10 @@ export const CHUNK_PAGES = 2.7;
  */
 export const SPECULATIVE_PAGES = 1;
 
-/** Pages per lane up to which the end of a listing is shared among the free lanes. */
+/**
+ * Pages per lane up to which what is left of a listing is shared among the free lanes instead of
+ * cut into chunks of {@linkcode CHUNK_PAGES}.
+ */
 const NEAR_END_PAGES = CHUNK_PAGES;
 
 /** How many recent measurements the density estimate averages. */
@@ -394,7 +397,7 @@ class ParallelScan {
         // The last page covers about a page's worth of positions before the end.
         this.#estimatedEnd = uniform.end - this.#plan.batchSize / uniform.density;
         const middle = uniform.density * (this.#estimatedEnd - this.#space.positionOf(last.id));
-        // Only pages the listing surely holds: the count is known within about a tenth.
+        // As many requests as the pages between the first and the last (known within a tenth).
         this.#speculation = Math.min(
           this.#concurrency - 1,
           Math.max(0, Math.round(middle / this.#plan.batchSize)),
@@ -402,7 +405,7 @@ class ParallelScan {
       } else {
         // No projection before the last id is known: the only request is the head's next page.
         this.#firstIds = first.map((item) => item.id);
-        this.#speculation = Math.min(SPECULATIVE_PAGES, 1);
+        this.#speculation = SPECULATIVE_PAGES;
       }
     } else {
       this.#space = createdKeySpace(this.#plan.order);
@@ -595,16 +598,17 @@ class ParallelScan {
         ? space.positionOf(measurement.to) - space.positionOf(measurement.from)
         : 0;
     const own = chunk.measured;
-    const measurements = own !== undefined && spanOf(own) > 0 ? [own] : this.#measurements;
+    const ownSpan = own === undefined ? 0 : spanOf(own);
+    const local = own !== undefined && ownSpan > 0 ? (own.items + 1) / ownSpan : 0;
     let items = 1;
     let span = 0;
-    for (const measurement of measurements) {
+    for (const measurement of this.#measurements) {
       const covered = spanOf(measurement);
       if (!(covered > 0)) continue;
       items += measurement.items;
       span += covered;
     }
-    return items / span;
+    return local > 0 ? local : items / span;
   }
 
   /**
@@ -671,9 +675,11 @@ class ParallelScan {
       let free = Math.max(1, this.#concurrency - this.#inFlight);
       if (!this.#endKnown) free = Math.max(1, Math.min(free, this.#speculation));
       const share = remaining / (free + 1);
-      if (share <= NEAR_END_PAGES * this.#plan.batchSize) {
-        target = Math.max(0.75 * this.#plan.batchSize, share);
-      }
+      let size = share <= NEAR_END_PAGES * this.#plan.batchSize ? share : target;
+      // Lanes that start together would finish together and fill the page budget with pages
+      // the consumer cannot take yet: the first ones cut get less, so they come free in turn.
+      size *= Math.min(1, (this.#inFlight + 1) / this.#concurrency);
+      target = Math.max(0.75 * this.#plan.batchSize, size);
     }
     if (!(remaining > 1.5 * target)) return;
     const boundary = space.boundaryNear(from + target / density, start, chunk.to?.key);
