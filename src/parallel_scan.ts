@@ -412,16 +412,31 @@ class ParallelScan {
       this.#speculation = Math.min(this.#concurrency - 1, SPECULATIVE_PAGES);
     }
     const tail = new Chunk(
-      {
-        ...rangePlan(this.#plan, this.#byId ? last.id : positionOf(last).created, undefined),
-        order: reversed(this.#plan.order),
-      },
+      { ...this.#pastFirst(last), order: reversed(this.#plan.order) },
       undefined,
       undefined,
     );
     this.#tail = tail;
     this.#chunks.push(tail);
     void this.#readTail(tail, head, last);
+  }
+
+  /**
+   * The plan of the items past the first page's last: strictly past its id (a listing of two
+   * pages then costs two requests), or from its `created` on (ties there may go on past it).
+   */
+  #pastFirst(last: ListedItem): PagingPlan {
+    if (!this.#byId) return rangePlan(this.#plan, positionOf(last).created, undefined);
+    // The first page lies within the caller's range: its last id is the tighter bound.
+    const filter = { ...this.#plan.filter };
+    if (this.#plan.order === "id") {
+      delete filter.id_gte;
+      filter.id_gt = last.id;
+    } else {
+      delete filter.id_lte;
+      filter.id_lt = last.id;
+    }
+    return { ...this.#plan, filter };
   }
 
   /**
