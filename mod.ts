@@ -8,11 +8,19 @@
  *   microsecond differences included), with the next page prefetched.
  * - {@linkcode AttachmentsClient.getAttachment}: one attachment's metadata.
  * - {@linkcode AttachmentsClient.downloadAttachment}: the bytes, streamed.
+ * - The wire form other programs share: {@linkcode ORDERS}, {@linkcode FILTER_FIELDS},
+ *   {@linkcode toWireAttachment}, the CSV and NDJSON encoders, and {@linkcode parseListQuery} /
+ *   {@linkcode parseExportQuery} for listing queries read from a query string.
+ * - The retry pieces, for programs that retry requests of their own:
+ *   {@linkcode isRetryableStatus}, {@linkcode retryDelay}, {@linkcode parseRetryAfter} and an
+ *   abortable {@linkcode delay}.
  *
  * Filters and results use the API's own field names (`pool_id`, `created_gte`, `has_more`);
  * options of this library are camelCase. Requests are retried on 408, 429, 500, 502, 503, 504,
  * network errors and truncated bodies (honouring `Retry-After`), each method takes an
- * `AbortSignal`, and failures are a small error family under {@linkcode TolokaError}.
+ * `AbortSignal`, and failures are a small error family under {@linkcode TolokaError}. Invalid
+ * arguments throw an {@linkcode ArgumentTypeError} or {@linkcode ArgumentRangeError} (a
+ * `TypeError` / `RangeError`) naming the `field`.
  *
  * @example
  * ```ts
@@ -47,6 +55,16 @@
  */
 
 export { AttachmentsClient } from "./src/client.ts";
+export { delay } from "./src/abort.ts";
+export { ArgumentRangeError, ArgumentTypeError } from "./src/argument_errors.ts";
+export {
+  backoffDelay,
+  type BackoffOptions,
+  isRetryableStatus,
+  parseRetryAfter,
+  RETRYABLE_STATUSES,
+  retryDelay,
+} from "./src/backoff.ts";
 export { RequestBudget, type RequestBudgetOptions } from "./src/budget.ts";
 export {
   CSV_COLUMNS,
@@ -79,9 +97,23 @@ export type {
   FindOptions,
   IterateOptions,
   ListingPage,
-  Order,
   RequestOptions,
   SortKey,
 } from "./src/types.ts";
-export { ndjsonLine, ORDERS, toWireAttachment } from "./src/wire.ts";
-export { FILTER_FIELDS } from "./src/query.ts";
+export {
+  type ExportQuery,
+  type ListQuery,
+  parseExportQuery,
+  parseListQuery,
+  type QueryIssue,
+  type QueryResult,
+} from "./src/query_params.ts";
+export { parseTimestamp, type Timestamp } from "./src/timestamps.ts";
+export {
+  FILTER_FIELDS,
+  type FilterField,
+  ndjsonLine,
+  type Order,
+  ORDERS,
+  toWireAttachment,
+} from "./src/wire.ts";

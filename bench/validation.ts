@@ -7,14 +7,10 @@
  * @module
  */
 
-import { applyPage, START } from "../src/pagination.ts";
+import { checkAnswer, completeAnswer } from "../src/listing_step.ts";
+import { START } from "../src/pagination.ts";
 import { validateFilter } from "../src/query.ts";
-import {
-  completeListingPage,
-  parseAttachmentPage,
-  readCreated,
-  readListingPage,
-} from "../src/schema.ts";
+import { parseAttachmentPage } from "../src/schema.ts";
 import { TolokaEmulator } from "../src/testing/mod.ts";
 import type { Order } from "../src/types.ts";
 import { parseAttachmentPageBefore } from "./legacy_schema.ts";
@@ -48,10 +44,7 @@ async function pageText(emulator: TolokaEmulator, sort: string): Promise<string>
 
 function checkPaging(text: string, order: Order): void {
   const plan = { filter: validateFilter({ pool_id: "1" }), order, batchSize: 100 };
-  const listing = readListingPage(JSON.parse(text));
-  if (order === "created") readCreated(listing.items);
-  applyPage(plan, START, listing);
-  completeListingPage(listing);
+  completeAnswer(checkAnswer(plan, START, JSON.parse(text)));
 }
 
 /** Runs each variant `iterations` times per round, `rounds` rounds after `warmup` more. */

@@ -63,7 +63,27 @@ export function follow(parent: AbortSignal | undefined): Follower {
   return { controller, unlink: () => parent.removeEventListener("abort", onAbort) };
 }
 
-/** Waits `ms` milliseconds; rejects with `signal.reason` at once when the signal aborts. */
+/**
+ * Waits `ms` milliseconds; rejects with `signal.reason` at once when the signal aborts (and its
+ * timer is cleared). The client's default `sleep` between retries.
+ *
+ * @param ms How long to wait, in milliseconds.
+ * @param signal Ends the wait early.
+ * @returns A promise that resolves after `ms`.
+ * @throws The signal's reason, when it aborts first.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { delay } from "@toloka-edge/attachments";
+ *
+ * await delay(1);
+ * const controller = new AbortController();
+ * const waiting = delay(60_000, controller.signal);
+ * controller.abort(new Error("stop"));
+ * await assert.rejects(waiting, { message: "stop" });
+ * ```
+ */
 export function delay(ms: number, signal?: AbortSignal): Promise<void> {
   if (signal?.aborted) return Promise.reject(signal.reason);
   return new Promise<void>((resolve, reject) => {

@@ -1,36 +1,11 @@
 /**
  * The `Authorization` header for a Toloka token, and keeping that token out of error messages.
+ * (The `token` option itself is checked in `options.ts`.)
  *
  * @module
  */
 
 const EXPLICIT_SCHEME = /^(?:OAuth|ApiKey|Bearer) +\S/i;
-// Printable ASCII only: anything else could not travel in a header, and the header's own error
-// message would quote the token.
-const HEADER_SAFE = /^[\x21-\x7e]+(?: +[\x21-\x7e]+)*$/;
-
-/**
- * Validates the client's `token` option. The message never shows the value of a non-empty token.
- */
-export function validateToken(token: unknown): string {
-  if (typeof token !== "string") {
-    throw new TypeError(
-      `Option "token" must be a string: current value is of type ${
-        token === null ? "null" : typeof token
-      }`,
-    );
-  }
-  const trimmed = token.trim();
-  if (trimmed === "") {
-    throw new TypeError(`Option "token" must be a non-empty string: current value is ""`);
-  }
-  if (!HEADER_SAFE.test(trimmed)) {
-    throw new TypeError(
-      `Option "token" must hold printable ASCII characters only: current value has ${trimmed.length} characters (not shown)`,
-    );
-  }
-  return trimmed;
-}
 
 /**
  * The `Authorization` header value for a token.

@@ -1,13 +1,54 @@
 /**
- * Pure retry maths: which answers are worth retrying, how long to wait, and `Retry-After`.
+ * Pure retry maths: which answers are worth retrying, how long to wait, and `Retry-After`. Public,
+ * so that a program retrying requests of its own (the CLI's downloads) retries like the client.
  *
  * @module
  */
 
-/** Statuses a retry can fix: timeouts, rate limits and server or gateway failures. */
+/**
+ * Statuses a retry can fix: timeouts, rate limits and server or gateway failures (408, 429, 500,
+ * 502, 503, 504). Every other status is final: 400, 401, 403 and 404 will not change on retry.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { RETRYABLE_STATUSES } from "@toloka-edge/attachments";
+ *
+ * assert.ok(RETRYABLE_STATUSES.has(503));
+ * assert.ok(!RETRYABLE_STATUSES.has(404));
+ * ```
+ */
 export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504]);
 
-/** The parameters of the backoff. */
+/**
+ * Whether a retry can fix an answer with this HTTP status: one of {@linkcode RETRYABLE_STATUSES}.
+ *
+ * @param status An HTTP status.
+ * @returns `true` for 408, 429, 500, 502, 503 and 504.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isRetryableStatus } from "@toloka-edge/attachments";
+ *
+ * assert.equal(isRetryableStatus(429), true);
+ * assert.equal(isRetryableStatus(401), false);
+ * ```
+ */
+export function isRetryableStatus(status: number): boolean {
+  return RETRYABLE_STATUSES.has(status);
+}
+
+/**
+ * The parameters of the backoff, as the client's options of the same names give them.
+ *
+ * @example
+ * ```ts
+ * import type { BackoffOptions } from "@toloka-edge/attachments";
+ *
+ * const options: BackoffOptions = { retryDelayMs: 500, maxRetryDelayMs: 30_000, random: Math.random };
+ * ```
+ */
 export interface BackoffOptions {
   /** The base delay in milliseconds. */
   retryDelayMs: number;
@@ -20,8 +61,24 @@ export interface BackoffOptions {
 /**
  * The wait before retry number `retry` (0 for the first retry): capped exponential backoff with
  * "equal jitter", a uniformly random value between half and all of
- * `min(maxRetryDelayMs, retryDelayMs * 2 ** retry)`. Half the delay is kept so that clients
- * hitting a rate limit together still slow down; the random half spreads them apart.
+ * `min(maxRetryDelayMs, retryDelayMs * 2 ** retry)`, rounded to whole milliseconds. Half the
+ * delay is kept so that clients hitting a rate limit together still slow down; the random half
+ * spreads them apart.
+ *
+ * @param retry The retry about to be made, from 0.
+ * @param options The base delay, the cap and the jitter source.
+ * @returns The wait in milliseconds.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { backoffDelay } from "@toloka-edge/attachments";
+ *
+ * const options = { retryDelayMs: 500, maxRetryDelayMs: 30_000, random: () => 0.5 };
+ * assert.equal(backoffDelay(0, options), 375); // 250 + 250 * 0.5
+ * assert.equal(backoffDelay(2, options), 1500); // 1000 + 1000 * 0.5
+ * assert.equal(backoffDelay(10, options), 22_500); // capped at 30 s: 15 s + 15 s * 0.5
+ * ```
  */
 export function backoffDelay(retry: number, options: BackoffOptions): number {
   const ceiling = Math.min(options.maxRetryDelayMs, options.retryDelayMs * 2 ** retry);
@@ -31,7 +88,22 @@ export function backoffDelay(retry: number, options: BackoffOptions): number {
 
 /**
  * Reads a `Retry-After` header: delay-seconds (`"120"`) or an HTTP date, as milliseconds from
- * `nowMs`. A date in the past gives 0. Returns `undefined` for no header or an unreadable one.
+ * `nowMs`. A date in the past gives 0.
+ *
+ * @param value The header's value (`headers.get("retry-after")`).
+ * @param nowMs The current time, as `Date.now()` gives it.
+ * @returns The wait in milliseconds; `undefined` for no header or an unreadable one.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseRetryAfter } from "@toloka-edge/attachments";
+ *
+ * assert.equal(parseRetryAfter("2", 0), 2000);
+ * const now = Date.parse("Wed, 21 Oct 2015 07:28:00 GMT");
+ * assert.equal(parseRetryAfter("Wed, 21 Oct 2015 07:28:30 GMT", now), 30_000);
+ * assert.equal(parseRetryAfter("soon", now), undefined);
+ * ```
  */
 export function parseRetryAfter(
   value: string | null | undefined,
@@ -51,7 +123,23 @@ export function parseRetryAfter(
 /**
  * The wait before retry number `retry`, or `undefined` when not to retry because the server
  * asked for a longer wait (`retryAfterMs`) than `maxRetryDelayMs`. A `Retry-After` within the cap
- * is honoured exactly; without one the backoff applies.
+ * is honoured exactly; without one the backoff applies ({@linkcode backoffDelay}).
+ *
+ * @param retry The retry about to be made, from 0.
+ * @param retryAfterMs What the answer's `Retry-After` asked for ({@linkcode parseRetryAfter}).
+ * @param options The base delay, the cap and the jitter source.
+ * @returns The wait in milliseconds, or `undefined` for "give up".
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { retryDelay } from "@toloka-edge/attachments";
+ *
+ * const options = { retryDelayMs: 500, maxRetryDelayMs: 30_000, random: () => 1 };
+ * assert.equal(retryDelay(0, undefined, options), 500);
+ * assert.equal(retryDelay(0, 2000, options), 2000);
+ * assert.equal(retryDelay(0, 60_000, options), undefined);
+ * ```
  */
 export function retryDelay(
   retry: number,

@@ -6,7 +6,9 @@
  * @module
  */
 
+import { ArgumentTypeError } from "./argument_errors.ts";
 import { mustBe } from "./describe_value.ts";
+import { validateInteger } from "./options.ts";
 import { TolokaBudgetError } from "./errors.ts";
 
 /**
@@ -84,12 +86,12 @@ export class RequestBudget {
    */
   constructor(options: RequestBudgetOptions) {
     if (typeof options !== "object" || options === null) {
-      throw new TypeError(mustBe("Options", "an object", options));
+      throw new ArgumentTypeError("options", mustBe("Options", "an object", options));
     }
-    this.limit = integer("limit", options.limit, 0);
+    this.limit = validateInteger("limit", options.limit, 0);
     this.concurrency = options.concurrency === undefined
       ? 6
-      : integer("concurrency", options.concurrency, 1);
+      : validateInteger("concurrency", options.concurrency, 1);
   }
 
   /**
@@ -194,18 +196,6 @@ export class RequestBudget {
       signal?.addEventListener("abort", onAbort, { once: true });
     });
   }
-}
-
-function integer(option: string, value: unknown, min: number): number {
-  if (typeof value !== "number") {
-    throw new TypeError(mustBe(`Option "${option}"`, "a number", value));
-  }
-  if (!Number.isInteger(value) || value < min) {
-    throw new RangeError(
-      mustBe(`Option "${option}"`, `an integer of at least ${min}`, value),
-    );
-  }
-  return value;
 }
 
 /**

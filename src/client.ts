@@ -5,46 +5,24 @@
  */
 
 import { abortableIterator } from "./abortable_iterator.ts";
-import { yieldToEventLoop } from "./abort.ts";
-import { authorizationHeader, credentialOf, validateToken } from "./auth.ts";
-import { RequestBudget } from "./budget.ts";
-import { mustBe } from "./describe_value.ts";
+import { delay, yieldToEventLoop } from "./abort.ts";
+import { authorizationHeader, credentialOf } from "./auth.ts";
 import { toAttachmentDownload } from "./download.ts";
 import { itemIterator } from "./item_iterator.ts";
 import { parallelPages } from "./parallel_scan.ts";
-import { resolveBaseUrl } from "./environments.ts";
-import { decodeCursor, encodeCursor } from "./cursor_token.ts";
+import { encodeCursor } from "./cursor_token.ts";
 import {
-  applyPage,
-  type Cursor,
-  nextPageQuery,
-  ordersById,
-  type PageStep,
-  type PagingPlan,
-  positionOf,
-  START,
-} from "./pagination.ts";
-import {
-  buildListQuery,
-  validateBoolean,
-  validateConcurrency,
-  validateFilter,
+  checkClientOptions,
+  checkFindOptions,
+  checkIterateOptions,
+  checkRequestOptions,
   validateId,
-  validateOptions,
-  validateOrder,
-  validatePageSize,
-  validateSignal,
-  validateSort,
-} from "./query.ts";
-import {
-  completeListingPage,
-  type ListedItem,
-  parseAttachment,
-  parseAttachmentPage,
-  peekNextId,
-  readCreated,
-  readListingPage,
-} from "./schema.ts";
+} from "./options.ts";
+import { checkAnswer, completeAnswer } from "./listing_step.ts";
+import { ordersById } from "./order.ts";
+import { type Cursor, nextPageQuery, type PagingPlan, positionOf } from "./pagination.ts";
+import { buildListQuery, validateFilter } from "./query.ts";
+import { parseAttachment, parseAttachmentPage, peekNextId } from "./schema.ts";
 import { getJson, getStream, type TransportConfig } from "./transport.ts";
 import type {
   Attachment,
@@ -57,36 +35,6 @@ import type {
   ListingPage,
   RequestOptions,
 } from "./types.ts";
-
-function nonNegative(option: string, value: unknown, fallback: number, integer = false): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number") {
-    throw new TypeError(mustBe(`Option "${option}"`, "a number", value));
-  }
-  if (Number.isNaN(value) || value < 0 || (integer && !Number.isInteger(value))) {
-    throw new RangeError(
-      mustBe(
-        `Option "${option}"`,
-        integer ? "a non-negative integer" : "a non-negative number",
-        value,
-      ),
-    );
-  }
-  return value;
-}
-
-function validateFunction<T>(option: string, value: unknown, fallback: T): T {
-  if (value === undefined) return fallback;
-  if (typeof value !== "function") {
-    throw new TypeError(mustBe(`Option "${option}"`, "a function", value));
-  }
-  return value as T;
-}
-
-function validateBudget(value: unknown): RequestBudget | undefined {
-  if (value === undefined || value instanceof RequestBudget) return value;
-  throw new TypeError(mustBe('Option "budget"', "a RequestBudget", value));
-}
 
 /**
  * A client of the Toloka attachments API: lists, reads and downloads the files Tolokers
@@ -139,33 +87,23 @@ export class AttachmentsClient {
    * ```
    */
   constructor(options: ClientOptions) {
-    const checked = validateOptions(options) as Partial<Record<keyof ClientOptions, unknown>>;
-    const token = validateToken(checked.token);
-    this.baseUrl = resolveBaseUrl(checked.environment, checked.baseUrl);
-    const fetch = validateFunction<(request: Request) => Promise<Response>>(
-      "fetch",
-      checked.fetch,
-      (request) => globalThis.fetch(request),
-    );
-    const timeoutMs = nonNegative("timeoutMs", checked.timeoutMs, 10_000);
-    if (timeoutMs === 0) {
-      throw new RangeError(mustBe('Option "timeoutMs"', "a positive number", timeoutMs));
-    }
-    const maxRetryDelayMs = nonNegative("maxRetryDelayMs", checked.maxRetryDelayMs, 30_000);
+    const checked = checkClientOptions(options);
+    this.baseUrl = checked.baseUrl;
     this.#transport = {
-      baseUrl: this.baseUrl,
-      authorization: authorizationHeader(token),
-      secret: credentialOf(token),
-      fetch,
-      timeoutMs,
-      retries: nonNegative("retries", checked.retries, 3, true),
+      baseUrl: checked.baseUrl,
+      authorization: authorizationHeader(checked.token),
+      secret: credentialOf(checked.token),
+      fetch: checked.fetch,
+      timeoutMs: checked.timeoutMs,
+      retries: checked.retries,
       backoff: {
-        retryDelayMs: Math.min(nonNegative("retryDelayMs", checked.retryDelayMs, 500), 2 ** 31 - 1),
-        maxRetryDelayMs: Math.min(maxRetryDelayMs, 2 ** 31 - 1),
-        random: validateFunction("random", checked.random, Math.random),
+        retryDelayMs: checked.retryDelayMs,
+        maxRetryDelayMs: checked.maxRetryDelayMs,
+        random: checked.random,
       },
       now: Date.now,
-      budget: validateBudget(checked.budget),
+      sleep: checked.sleep ?? delay,
+      budget: checked.budget,
     };
   }
 
@@ -205,12 +143,7 @@ export class AttachmentsClient {
     options?: FindOptions,
   ): Promise<AttachmentPage> {
     const normalized = validateFilter(filter);
-    const checked = validateOptions(options);
-    const sort = checked.sort === undefined ? undefined : validateSort(checked.sort);
-    const limit = checked.limit === undefined
-      ? undefined
-      : validatePageSize("limit", checked.limit);
-    const signal = validateSignal(checked.signal);
+    const { sort, limit, signal } = checkFindOptions(options);
     const body = await getJson(
       this.#transport,
       "/attachments",
@@ -344,7 +277,7 @@ export class AttachmentsClient {
    */
   async getAttachment(id: string, options?: RequestOptions): Promise<Attachment> {
     const checkedId = validateId(id);
-    const signal = validateSignal(validateOptions(options).signal);
+    const signal = checkRequestOptions(options);
     const body = await getJson(
       this.#transport,
       `/attachments/${encodeURIComponent(checkedId)}`,
@@ -385,7 +318,7 @@ export class AttachmentsClient {
    */
   async downloadAttachment(id: string, options?: RequestOptions): Promise<AttachmentDownload> {
     const checkedId = validateId(id);
-    const signal = validateSignal(validateOptions(options).signal);
+    const signal = checkRequestOptions(options);
     const response = await getStream(
       this.#transport,
       `/attachments/${encodeURIComponent(checkedId)}/download`,
@@ -405,37 +338,10 @@ export class AttachmentsClient {
     signal: AbortSignal | undefined;
   } {
     const normalized = validateFilter(filter);
-    const checked = validateOptions(options);
-    const order = checked.order === undefined ? "id" : validateOrder(checked.order);
-    const batchSize = checked.batchSize === undefined
-      ? 100
-      : validatePageSize("batchSize", checked.batchSize);
-    const prefetch = checked.prefetch === undefined
-      ? true
-      : validateBoolean("prefetch", checked.prefetch);
-    const concurrency = checked.concurrency === undefined
-      ? 1
-      : validateConcurrency(checked.concurrency);
-    if (concurrency > 1 && !prefetch) {
-      throw new RangeError(
-        'Option "prefetch" cannot be false when "concurrency" is above 1 (lanes always read ahead): current value is false',
-      );
-    }
-    const start = checked.cursor === undefined
-      ? START
-      : decodeCursor("cursor", order, checked.cursor);
-    if (checked.cursor !== undefined && concurrency > 1) {
-      throw new RangeError(
-        `Option "cursor" cannot be combined with "concurrency" above 1: current value of "concurrency" is ${concurrency}`,
-      );
-    }
-    return {
-      plan: { filter: normalized, order, batchSize },
-      start,
-      prefetch,
-      concurrency,
-      signal: validateSignal(checked.signal),
-    };
+    const { order, batchSize, prefetch, concurrency, start, signal } = checkIterateOptions(
+      options,
+    );
+    return { plan: { filter: normalized, order, batchSize }, start, prefetch, concurrency, signal };
   }
 
   /** GETs one listing page: the body, parsed as JSON, not yet checked. */
@@ -488,10 +394,8 @@ export class AttachmentsClient {
         ahead = this.#prefetch(plan, { phase: "id", id: early }, signal);
         await yieldToEventLoop();
       }
-      const listing = readListingPage(body);
-      if (!byId) readCreated(listing.items);
-      const step: PageStep<ListedItem> = applyPage(plan, cursor, listing);
-      cursor = step.next;
+      const answer = checkAnswer(plan, cursor, body);
+      cursor = answer.step.next;
       if (
         early !== undefined && (cursor === null || cursor.phase !== "id" || cursor.id !== early)
       ) {
@@ -502,9 +406,7 @@ export class AttachmentsClient {
         ahead = this.#prefetch(plan, cursor, signal);
         await yieldToEventLoop();
       }
-      completeListingPage(listing);
-      // The same objects, now attachments.
-      const items = step.items as unknown[] as Attachment[];
+      const items = completeAnswer(answer);
       if (items.length > 0) {
         const token = cursor === null ? null : encodeCursor(plan.order, cursor) ?? null;
         yield { items, has_more: cursor !== null, cursor: token };

@@ -24,6 +24,8 @@
  * @module
  */
 
+import { isPlainObject } from "./plain_object.ts";
+
 /**
  * The header row's column names, in order.
  *
@@ -153,7 +155,7 @@ export function csvAttachment(item: Record<string, unknown>): string {
 }
 
 function record(value: unknown): Record<string, unknown> {
-  return typeof value === "object" && value !== null ? value as Record<string, unknown> : {};
+  return isPlainObject(value) ? value : {};
 }
 
 function text(value: unknown): string {

@@ -11,12 +11,14 @@
  * @module
  */
 
+import { ArgumentRangeError, ArgumentTypeError } from "./argument_errors.ts";
+import { ordersById } from "./order.ts";
 import type { Cursor } from "./pagination.ts";
 import { describeValue } from "./describe_value.ts";
 import { parseTimestamp } from "./timestamps.ts";
-import type { Order } from "./types.ts";
+import { type Order, ORDERS } from "./wire.ts";
 
-const ORDER_SET: ReadonlySet<string> = new Set(["id", "-id", "created", "-created"]);
+const ORDER_SET: ReadonlySet<string> = new Set(ORDERS);
 const MAX_ID_LENGTH = 512;
 
 /** The token of a cursor of an iteration in `order`. The start cursor has none: `undefined`. */
@@ -49,12 +51,13 @@ export function encodeCursor(order: Order, cursor: Cursor): string | undefined {
  */
 export function decodeCursor(option: string, order: Order, token: unknown): Cursor {
   if (typeof token !== "string") {
-    throw new TypeError(
+    throw new ArgumentTypeError(
+      option,
       `Option "${option}" must be a cursor string: current value is ${describeValue(token)}`,
     );
   }
-  const bad = (why: string): RangeError =>
-    new RangeError(`Option "${option}" is not a valid cursor (${why})`);
+  const bad = (why: string): ArgumentRangeError =>
+    new ArgumentRangeError(option, `Option "${option}" is not a valid cursor (${why})`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(fromBase64Url(token)));
@@ -66,7 +69,7 @@ export function decodeCursor(option: string, order: Order, token: unknown): Curs
   }
   const [of, phase, ...rest] = parsed as [string, unknown, ...unknown[]];
   if (of !== order) throw bad(`it belongs to order ${of}, not ${order}`);
-  const byId = order === "id" || order === "-id";
+  const byId = ordersById(order);
   const id = (value: unknown): string => {
     if (typeof value !== "string" || value === "" || value.length > MAX_ID_LENGTH) {
       throw bad("bad id");

@@ -26,7 +26,8 @@
  * @module
  */
 
-import type { Order } from "./types.ts";
+import { isDescending } from "./order.ts";
+import type { Order } from "./wire.ts";
 
 /** A value of the order's field that a part of the key space can start or end at. */
 export interface Boundary {
@@ -53,13 +54,13 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 
 /** Compares two keys in the order's direction. */
 export function keyComparer(order: Order): (a: string, b: string) => number {
-  const direction = order.startsWith("-") ? -1 : 1;
+  const direction = isDescending(order) ? -1 : 1;
   return (a, b) => (a < b ? -direction : a > b ? direction : 0);
 }
 
 /** The key space of an order of `created`: positions are microseconds. */
 export function createdKeySpace(order: Order): KeySpace {
-  const sign = order.startsWith("-") ? -1 : 1;
+  const sign = isDescending(order) ? -1 : 1;
   const compare = keyComparer(order);
   const micros = (key: string): number =>
     Date.parse(`${key.slice(0, 19)}Z`) * 1000 + Number(key.slice(20, 26)) +
@@ -99,7 +100,7 @@ export function createdKeySpace(order: Order): KeySpace {
  * alone would add rare characters that then waste a share of every position).
  */
 export function idKeySpace(order: Order, sample: readonly string[], last: string): KeySpace {
-  const sign = order.startsWith("-") ? -1 : 1;
+  const sign = isDescending(order) ? -1 : 1;
   const compare = keyComparer(order);
   let prefix = last;
   for (const id of sample) {
@@ -247,7 +248,7 @@ export function uniformIds(
   bounds: { readonly from?: string | undefined; readonly to?: string | undefined },
 ): UniformIds | undefined {
   if (first.length < UNIFORM_SAMPLE_MIN || !first.every((id) => UUID.test(id))) return undefined;
-  const descending = order.startsWith("-");
+  const descending = isDescending(order);
   const startKey = bounds.from ?? (descending ? HIGHEST_UUID : LOWEST_UUID);
   const endKey = bounds.to ?? (descending ? LOWEST_UUID : HIGHEST_UUID);
   const space = idKeySpace(order, first, endKey);

@@ -46,9 +46,10 @@
 
 import { TolokaResponseError } from "./errors.ts";
 import { buildListQuery, type NormalizedFilter } from "./query.ts";
+import { isDescending, ordersById } from "./order.ts";
 import { createdOf } from "./raw_created.ts";
 import { formatTimestamp, parseTimestamp } from "./timestamps.ts";
-import type { Order } from "./types.ts";
+import type { Order } from "./wire.ts";
 
 /** What to list and how: fixed for a whole iteration. */
 export interface PagingPlan {
@@ -138,18 +139,9 @@ function narrow(
   return next;
 }
 
-function isDescending(order: Order): boolean {
-  return order.startsWith("-");
-}
-
 /** The side a cursor bounds: the lower one ascending, the upper one descending. */
 function cursorSide(order: Order): Side {
   return isDescending(order) ? "upper" : "lower";
-}
-
-/** Whether an order pages by `id` (else by `created`, ties by `id`). */
-export function ordersById(order: Order): boolean {
-  return order === "id" || order === "-id";
 }
 
 /**
@@ -257,6 +249,11 @@ export interface PagedPage<T extends PagedItem> {
 export interface PageStep<T extends PagedItem> {
   /** The items to yield: new, in order. */
   readonly items: T[];
+  /**
+   * How many items were dropped as already yielded: always the leading ones, so `items` are the
+   * page's items from this index on.
+   */
+  readonly skipped: number;
   /** The next cursor, or `null` when the listing is complete. */
   readonly next: Cursor | null;
 }
@@ -294,7 +291,7 @@ function applyIdPage<T extends PagedItem>(
   plan: PagingPlan,
   cursor: Cursor,
   page: PagedPage<T>,
-): PageStep<T> {
+): Omit<PageStep<T>, "skipped"> {
   const direction = isDescending(plan.order) ? -1 : 1;
   let previous = cursor.phase === "id" ? cursor.id : undefined;
   for (const item of page.items) {
@@ -320,7 +317,7 @@ function applyCreatedPage<T extends PagedItem>(
   plan: PagingPlan,
   cursor: Cursor,
   page: PagedPage<T>,
-): PageStep<T> {
+): Omit<PageStep<T>, "skipped"> {
   const direction = isDescending(plan.order) ? -1 : 1;
   const ties = cursor.phase === "ties";
   const cursorKey = cursor.phase === "start" || cursor.phase === "id" ? undefined : cursor.key;
@@ -410,7 +407,9 @@ export function applyPage<T extends PagedItem>(
   cursor: Cursor,
   page: PagedPage<T>,
 ): PageStep<T> {
-  return ordersById(plan.order)
+  const step = ordersById(plan.order)
     ? applyIdPage(plan, cursor, page)
     : applyCreatedPage(plan, cursor, page);
+  // Only leading items are ever dropped: an item after a new one would be out of order.
+  return { ...step, skipped: page.items.length - step.items.length };
 }

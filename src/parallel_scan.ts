@@ -55,12 +55,13 @@ import {
   type KeySpace,
   uniformIds,
 } from "./key_space.ts";
+import { checkAnswer, type CheckedAnswer, completeAnswer, readListing } from "./listing_step.ts";
+import { isDescending, ordersById, reversed } from "./order.ts";
 import {
   applyPage,
   type Cursor,
   cursorKey,
-  ordersById,
-  type PageStep,
+  type PagedItem,
   type PagingPlan,
   positionOf,
   rangePlan,
@@ -68,14 +69,11 @@ import {
 } from "./pagination.ts";
 import { yieldToEventLoop } from "./abort.ts";
 import { createdOf } from "./raw_created.ts";
-import {
-  completeListingPage,
-  type ListedItem,
-  type ListingPage,
-  readCreated,
-  readListingPage,
-} from "./schema.ts";
-import type { Attachment, AttachmentPage, Order } from "./types.ts";
+import { completeListingPage } from "./schema.ts";
+import type { Attachment, AttachmentPage } from "./types.ts";
+
+/** What the scan reads of an item: its id, and its parsed `created` (through `createdOf`). */
+type Item = PagedItem;
 
 /** Pages each lane may hold ahead of the consumer (fetched or in flight). */
 export const PAGES_PER_LANE = 3;
@@ -153,10 +151,6 @@ class Chunk {
   }
 }
 
-function reversed(order: Order): Order {
-  return order.startsWith("-") ? order.slice(1) as Order : `-${order}` as Order;
-}
-
 /**
  * The pages of a listing read by several lanes, in order; see the module documentation. Nothing
  * is sent before the first `next()`.
@@ -202,7 +196,7 @@ class ParallelScan {
   /** The first page's ids, for the projection of ids that are not uniform. */
   #firstIds: string[] | undefined;
   /** The last item given to the consumer. */
-  #lastYielded: ListedItem | undefined;
+  #lastYielded: Item | undefined;
   #failure: { error: unknown } | undefined;
   #closed = false;
   #wake: (() => void) | undefined;
@@ -230,7 +224,7 @@ class ParallelScan {
         const items = chunk.pages.shift();
         if (items !== undefined) {
           this.#buffered--;
-          this.#lastYielded = items.at(-1) as unknown as ListedItem;
+          this.#lastYielded = items.at(-1);
           const more = this.#chunks.length > 1 || !chunk.fetched || chunk.pages.length > 0;
           this.#pump();
           yield { items, has_more: more };
@@ -291,12 +285,12 @@ class ParallelScan {
     return sent;
   }
 
-  #keyOf(item: ListedItem): string {
+  #keyOf(item: Item): string {
     return this.#byId ? item.id : (createdOf(item) as { key: string }).key;
   }
 
   /** Whether `a` comes after `b` in the order, `created` ties broken by id. */
-  #after(a: ListedItem, b: ListedItem): boolean {
+  #after(a: Item, b: Item): boolean {
     const byKey = this.#compare(this.#keyOf(a), this.#keyOf(b));
     return byKey > 0 || (byKey === 0 && this.#compare(a.id, b.id) > 0);
   }
@@ -326,11 +320,9 @@ class ParallelScan {
         await yieldToEventLoop();
         if (this.#closed) return;
       }
-      const listing = readListingPage(body);
-      if (!this.#byId) readCreated(listing.items);
-      const step = applyPage(plan, cursor, listing);
-      completeListingPage(listing);
-      if (!chunk.ended) this.#filePage(chunk, start, listing, step);
+      const answer = checkAnswer(plan, cursor, body);
+      const items = completeAnswer(answer);
+      if (!chunk.ended) this.#filePage(chunk, start, answer, items);
     } catch (error) {
       this.#fail(error);
       return;
@@ -347,10 +339,11 @@ class ParallelScan {
   #filePage(
     chunk: Chunk,
     start: string | undefined,
-    listing: ListingPage,
-    step: PageStep<ListedItem>,
+    answer: CheckedAnswer,
+    attachments: Attachment[],
   ): void {
-    let items = step.items;
+    const { listing, step } = answer;
+    let items = attachments;
     let next = step.next;
     const to = chunk.to;
     if (to !== undefined && items.some((item) => this.#compare(this.#keyOf(item), to.key) >= 0)) {
@@ -362,8 +355,7 @@ class ParallelScan {
     else this.#measure(start, listing.items, listing.has_more, chunk);
     chunk.cursor = next;
     if (items.length > 0) {
-      // The same objects, now attachments.
-      chunk.pages.push(items as unknown[] as Attachment[]);
+      chunk.pages.push(items);
       this.#buffered++;
     }
   }
@@ -372,7 +364,7 @@ class ParallelScan {
    * Once the first page is back: sends the last page and decides how many chunks may go out
    * with it.
    */
-  #begin(head: Chunk, first: readonly ListedItem[], next: Cursor | null): void {
+  #begin(head: Chunk, first: readonly Item[], next: Cursor | null): void {
     const last = first.at(-1);
     if (next === null || last === undefined) {
       this.#mode = "single";
@@ -381,12 +373,12 @@ class ParallelScan {
     this.#mode = "cutting";
     this.#record({
       items: first.length - 1,
-      from: this.#keyOf(first[0] as ListedItem),
+      from: this.#keyOf(first[0] as Item),
       to: this.#keyOf(last),
     });
     if (this.#byId) {
       const filter = this.#plan.filter;
-      const descending = this.#plan.order.startsWith("-");
+      const descending = isDescending(this.#plan.order);
       const uniform = uniformIds(this.#plan.order, first.map((item) => item.id), {
         from: descending ? filter.id_lt ?? filter.id_lte : filter.id_gt ?? filter.id_gte,
         to: descending ? filter.id_gt ?? filter.id_gte : filter.id_lt ?? filter.id_lte,
@@ -425,7 +417,7 @@ class ParallelScan {
    * The plan of the items past the first page's last: strictly past its id (a listing of two
    * pages then costs two requests), or from its `created` on (ties there may go on past it).
    */
-  #pastFirst(last: ListedItem): PagingPlan {
+  #pastFirst(last: Item): PagingPlan {
     if (!this.#byId) return rangePlan(this.#plan, positionOf(last).created, undefined);
     // The first page lies within the caller's range: its last id is the tighter bound.
     const filter = { ...this.#plan.filter };
@@ -443,17 +435,15 @@ class ParallelScan {
    * Reads the last page (in reverse), files it as the last chunk and bounds the chunk before it.
    * Never rejects: failures end the scan.
    */
-  async #readTail(tail: Chunk, head: Chunk, firstLast: ListedItem): Promise<void> {
+  async #readTail(tail: Chunk, head: Chunk, firstLast: Item): Promise<void> {
     tail.busy = true;
     this.#inFlight++;
     try {
       const body = await this.#fetchListing(tail.plan, START, this.#signal);
       if (this.#closed) return;
-      const listing = readListingPage(body);
-      if (!this.#byId) readCreated(listing.items);
+      const listing = readListing(tail.plan.order, body);
       applyPage(tail.plan, START, listing);
-      completeListingPage(listing);
-      const items = listing.items.toReversed();
+      const items = completeListingPage(listing.items).toReversed();
       const lowest = items[0];
       if (!listing.has_more || lowest === undefined || !this.#after(lowest, firstLast)) {
         // It holds everything past the first page: nothing is left to cut or read.
@@ -464,7 +454,7 @@ class ParallelScan {
         const kept = this.#byId
           ? items
           : items.filter((item) => this.#compare(this.#keyOf(item), lowestKey) > 0);
-        this.#bound(tail, kept, lowestKey, items.at(-1) as ListedItem);
+        this.#bound(tail, kept, lowestKey, items.at(-1) as Item);
       }
       this.#endKnown = true;
       tail.cursor = null;
@@ -483,8 +473,8 @@ class ParallelScan {
    * The last page covered the whole rest: every chunk past the first page ends, and what they
    * fetched is dropped (the last page has it).
    */
-  #cover(tail: Chunk, head: Chunk, firstLast: ListedItem, items: ListedItem[]): void {
-    const beyond = (item: ListedItem): boolean => this.#after(item, firstLast);
+  #cover(tail: Chunk, head: Chunk, firstLast: Item, items: Attachment[]): void {
+    const beyond = (item: Item): boolean => this.#after(item, firstLast);
     for (const chunk of this.#chunks.slice()) {
       if (chunk === tail) continue;
       this.#trim(chunk, beyond);
@@ -499,7 +489,7 @@ class ParallelScan {
    * Files the last page and bounds the chunks before it at its lowest kept key: chunks wholly
    * past it are dropped, the one it falls into ends there.
    */
-  #bound(tail: Chunk, kept: ListedItem[], lowestKey: string, highest: ListedItem): void {
+  #bound(tail: Chunk, kept: Attachment[], lowestKey: string, highest: Item): void {
     const first = kept[0];
     if (first !== undefined && kept.length > 1) {
       this.#record({ items: kept.length - 1, from: this.#keyOf(first), to: this.#keyOf(highest) });
@@ -520,8 +510,7 @@ class ParallelScan {
       ? { value: first.id, key: first.id }
       : { value: positionOf(first).created, key: this.#keyOf(first) };
     this.#end = boundary.key;
-    const beyond = (item: ListedItem): boolean =>
-      this.#compare(this.#keyOf(item), boundary.key) >= 0;
+    const beyond = (item: Item): boolean => this.#compare(this.#keyOf(item), boundary.key) >= 0;
     for (const chunk of this.#chunks.slice()) {
       if (chunk === tail) continue;
       this.#trim(chunk, beyond);
@@ -541,12 +530,10 @@ class ParallelScan {
   }
 
   /** Drops the items of a chunk's fetched pages that the last page holds. */
-  #trim(chunk: Chunk, beyond: (item: ListedItem) => boolean): void {
+  #trim(chunk: Chunk, beyond: (item: Item) => boolean): void {
     for (let index = chunk.pages.length - 1; index >= 0; index--) {
-      const page = (chunk.pages[index] as unknown[] as ListedItem[]).filter((item) =>
-        !beyond(item)
-      );
-      if (page.length > 0) chunk.pages[index] = page as unknown[] as Attachment[];
+      const page = (chunk.pages[index] as Attachment[]).filter((item) => !beyond(item));
+      if (page.length > 0) chunk.pages[index] = page;
       else {
         chunk.pages.splice(index, 1);
         this.#buffered--;
@@ -555,11 +542,11 @@ class ParallelScan {
   }
 
   /** Files the last page's items, less any the consumer already has. */
-  #file(tail: Chunk, items: ListedItem[]): void {
+  #file(tail: Chunk, items: Attachment[]): void {
     const yielded = this.#lastYielded;
     const left = yielded === undefined ? items : items.filter((item) => this.#after(item, yielded));
     if (left.length === 0) return;
-    tail.pages.push(left as unknown[] as Attachment[]);
+    tail.pages.push(left);
     this.#buffered++;
   }
 
@@ -570,7 +557,7 @@ class ParallelScan {
    */
   #measure(
     start: string | undefined,
-    items: readonly ListedItem[],
+    items: readonly Item[],
     hasMore: boolean,
     chunk: Chunk,
   ): void {

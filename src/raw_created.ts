@@ -3,13 +3,10 @@
  *
  * `Attachment.created` is a `Date` (milliseconds only), but the API may write up to 6 fractional
  * digits. Pagination builds its cursors from the exact string, and a proxy re-serialising items
- * must write back what Toloka wrote. So each parsed attachment carries its parsed timestamp in a
- * private class field, added to the plain object by a constructor that returns its argument (a
- * subclass's fields are then installed on that object). A private field is invisible to
- * `JSON.stringify`, object spread, `structuredClone`, `Object.keys`, `Reflect.ownKeys` and deep
- * equality, never in the public type, and gone with the attachment. It costs about a seventh of
- * a non-enumerable `Object.defineProperty` and half a `WeakMap` entry, which matters: every
- * listed item gets one.
+ * must write back what Toloka wrote. So each parsed attachment (and each listed item paging reads)
+ * is mapped to its parsed timestamp in a `WeakMap`: nothing is added to the object, so the
+ * timestamp is invisible to `JSON.stringify`, object spread, `structuredClone`, `Object.keys`
+ * and deep equality, never in the public type, and gone with the object.
  *
  * Internal (not exported from `mod.ts`); {@linkcode toWireAttachment} in `wire.ts` is the public
  * way to write an attachment back as the API sent it.
@@ -20,41 +17,22 @@
 import type { Timestamp } from "./timestamps.ts";
 import type { Attachment } from "./types.ts";
 
-/** Returns the object it is given, so a subclass constructor can add private fields to it. */
-class Carrier {
-  constructor(target: object) {
-    return target;
-  }
-}
-
-/** Adds the private `#created` field to an object. */
-class CreatedMark extends Carrier {
-  readonly #created: Timestamp;
-
-  constructor(target: object, created: Timestamp) {
-    super(target);
-    this.#created = created;
-  }
-
-  static of(target: object): Timestamp | undefined {
-    return #created in target ? (target as CreatedMark).#created : undefined;
-  }
-}
+const CREATED = new WeakMap<object, Timestamp>();
 
 /**
- * Records the parsed `created` of an attachment, or of a wire item becoming one (its `text` is
- * the string the API sent). Once per object: a second call throws a `TypeError`.
+ * Records the parsed `created` of an attachment, or of a listed item (its `text` is the string
+ * the API sent).
  */
-export function rememberCreated(attachment: object, created: Timestamp): void {
-  new CreatedMark(attachment, created);
+export function rememberCreated(item: object, created: Timestamp): void {
+  CREATED.set(item, created);
 }
 
 /**
- * The parsed `created` of an attachment this library parsed (`text`: as sent; `key`: for exact
+ * The parsed `created` of an object this library parsed (`text`: as sent; `key`: for exact
  * comparisons; `utc`: for filters); `undefined` for any other object (a copy, a hand-made one).
  */
-export function createdOf(attachment: object): Timestamp | undefined {
-  return CreatedMark.of(attachment);
+export function createdOf(item: object): Timestamp | undefined {
+  return CREATED.get(item);
 }
 
 /**
@@ -62,5 +40,5 @@ export function createdOf(attachment: object): Timestamp | undefined {
  * object it did not parse (a copy, a hand-made object).
  */
 export function rawCreatedOf(attachment: Attachment): string | undefined {
-  return CreatedMark.of(attachment)?.text;
+  return CREATED.get(attachment)?.text;
 }

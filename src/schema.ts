@@ -8,20 +8,25 @@
  *
  * A listing page is checked in two steps, both with valibot: first the fields paging needs (the
  * page's shape, each item's `id` and `created`), so that the next request can go out at once,
- * then everything else while it is on its way. The checked body itself becomes the result (a
- * body fresh from `JSON.parse` is ours to change): valibot's output copies are never used, so the
- * schemas are plain `object`s (unknown fields stay on the input) and no item is copied.
+ * then everything else while it is on its way. Each check asserts the body's type: the schemas'
+ * inferred outputs ({@linkcode ListedItem}, {@linkcode WireItem}), which the checked body itself
+ * has, as no schema here transforms anything. valibot's output copies are not kept: they hold the
+ * known fields only, known fields first, where an attachment keeps every field in the order the
+ * API wrote it.
  *
  * @module
  */
 
 import * as v from "valibot";
 import { TolokaResponseError } from "./errors.ts";
+import { isPlainObject } from "./plain_object.ts";
 import { createdOf, rememberCreated } from "./raw_created.ts";
-import { parseTimestamp } from "./timestamps.ts";
+import { parseTimestamp, type Timestamp } from "./timestamps.ts";
 import type { Attachment, AttachmentPage } from "./types.ts";
 
-const optionalString = v.optional(v.string());
+// `exactOptional`: a field is absent or of its type (JSON has no `undefined`), which is what the
+// public interfaces say under `exactOptionalPropertyTypes`.
+const optionalString = v.exactOptional(v.string());
 
 type JsonObjectSchema<TEntries extends v.ObjectEntries> = v.SchemaWithPipe<
   readonly [
@@ -30,27 +35,23 @@ type JsonObjectSchema<TEntries extends v.ObjectEntries> = v.SchemaWithPipe<
   ]
 >;
 
-function isJsonObject(input: unknown): boolean {
-  return typeof input === "object" && input !== null && !Array.isArray(input);
-}
-
 function notAnObject(issue: v.CustomIssue): string {
   return `must be Object, received ${issue.received}`;
 }
 
 /**
- * A JSON object with these entries, and any others: they are left on the input, which is what
- * the caller keeps (valibot's object schemas let arrays in, hence the first check).
+ * A JSON object with these entries, and any others: they stay on the input, which is what an
+ * attachment is made from (valibot's object schemas let arrays in, hence the first check).
  */
 function jsonObject<const TEntries extends v.ObjectEntries>(
   entries: TEntries,
 ): JsonObjectSchema<TEntries> {
-  return v.pipe(v.custom<Record<string, unknown>>(isJsonObject, notAnObject), v.object(entries));
+  return v.pipe(v.custom<Record<string, unknown>>(isPlainObject, notAnObject), v.object(entries));
 }
 
 const OwnerSchema = jsonObject({
   id: optionalString,
-  myself: v.optional(v.boolean()),
+  myself: v.exactOptional(v.boolean()),
   company_id: optionalString,
 });
 
@@ -69,41 +70,39 @@ const PAGING_ENTRIES = {
 const OTHER_ENTRIES = {
   attachment_type: optionalString,
   name: optionalString,
-  details: v.optional(DetailsSchema),
-  owner: v.optional(OwnerSchema),
+  details: v.exactOptional(DetailsSchema),
+  owner: v.exactOptional(OwnerSchema),
   media_type: optionalString,
 };
+
+const ListedItemSchema = jsonObject(PAGING_ENTRIES);
 
 const AttachmentSchema = jsonObject({ ...PAGING_ENTRIES, ...OTHER_ENTRIES });
 
 /** Step 1 of a listing page: its shape and what paging needs of each item. */
 const ListingSchema = jsonObject({
-  items: v.array(jsonObject(PAGING_ENTRIES)),
+  items: v.array(ListedItemSchema),
   has_more: v.boolean(),
 });
+
+/** Step 2: the other fields of each item (step 1 made sure every item is a JSON object). */
+const ItemFieldsSchema = v.array(v.object(OTHER_ENTRIES));
 
 /** What the next request of an order by `id` is built from: `has_more` and an array of items. */
 const MoreSchema = v.object({ has_more: v.boolean(), items: v.custom<unknown[]>(Array.isArray) });
 const LastItemSchema = v.object({ id: v.pipe(v.string(), v.nonEmpty()) });
 
-/** Step 2: the other fields of each item (step 1 made sure every item is a JSON object). */
-const ItemFieldsSchema = v.array(v.object(OTHER_ENTRIES));
+/**
+ * An item of a listing page after step 1: a JSON object with an `id` and a `created` string
+ * (its timestamp is read by {@linkcode readCreated}); its other fields not yet checked.
+ */
+export type ListedItem = v.InferOutput<typeof ListedItemSchema>;
 
-/** An item of a listing page after step 1: a JSON object with an `id` and a `created` string. */
-export interface ListedItem {
-  /** Checked: a non-empty string. */
-  id: string;
-  /** Checked: a string; its timestamp is parsed by {@linkcode readCreated}. */
-  created: string;
-  /** Not yet checked. */
-  [field: string]: unknown;
-}
+/** An item as the API sends it, every field checked: an attachment with `created` a string. */
+export type WireItem = v.InferOutput<typeof AttachmentSchema>;
 
-/** A listing page after step 1 ({@linkcode readListingPage}): the body itself, checked so far. */
-export interface ListingPage {
-  items: ListedItem[];
-  has_more: boolean;
-}
+/** A listing page after step 1 ({@linkcode readListingPage}). */
+export type Listing = v.InferOutput<typeof ListingSchema>;
 
 function formatPath(path: readonly v.IssuePathItem[] | undefined, prefix: string): string {
   let text = prefix;
@@ -134,13 +133,17 @@ function schemaError(
   );
 }
 
-/** Runs a schema; throws the first issue as a {@linkcode TolokaResponseError}. */
-function check(
-  schema: v.GenericSchema,
+/**
+ * Runs a schema; throws the first issue as a {@linkcode TolokaResponseError}. After it, the body
+ * has the schema's output type (no schema here transforms, so the output is a copy of the input's
+ * checked part).
+ */
+function check<const TSchema extends v.GenericSchema>(
+  schema: TSchema,
   body: unknown,
   what: string,
   prefix: string,
-): void {
+): asserts body is v.InferOutput<TSchema> {
   const result = v.safeParse(schema, body, { abortEarly: true });
   if (!result.success) throw schemaError(what, result.issues[0], prefix);
 }
@@ -148,19 +151,14 @@ function check(
 const LISTING = "a listing page";
 
 /**
- * Parses and remembers the `created` timestamp of items `from` onwards (those already read are
- * skipped), as {@linkcode createdOf} returns it: paging compares these at full precision.
+ * The `created` timestamp of an item, parsed at full precision (paging compares these), or the
+ * one {@linkcode readCreated} remembered.
  *
- * @throws {TolokaResponseError} When a `created` is not a timestamp, naming `items[i].created`.
+ * @throws {TolokaResponseError} When it is not a timestamp, naming `<prefix>.created`.
  */
-export function readCreated(items: readonly ListedItem[], what = LISTING): void {
-  for (let index = 0; index < items.length; index++) {
-    const item = items[index] as ListedItem;
-    if (createdOf(item) === undefined) readOneCreated(item, what, `items[${index}]`);
-  }
-}
-
-function readOneCreated(item: ListedItem, what: string, prefix: string): void {
+function timestampOf(item: ListedItem, what: string, prefix: string): Timestamp {
+  const known = createdOf(item);
+  if (known !== undefined) return known;
   const raw = item.created;
   const timestamp = parseTimestamp(raw);
   if (timestamp === undefined) {
@@ -172,19 +170,32 @@ function readOneCreated(item: ListedItem, what: string, prefix: string): void {
       { path },
     );
   }
-  rememberCreated(item, timestamp);
+  return timestamp;
+}
+
+/**
+ * Parses and remembers the `created` timestamp of each item (those already read are skipped), as
+ * `createdOf` returns it: paging compares these at full precision.
+ *
+ * @throws {TolokaResponseError} When a `created` is not a timestamp, naming `items[i].created`.
+ */
+export function readCreated(items: readonly ListedItem[]): void {
+  items.forEach((item, index) => {
+    if (createdOf(item) === undefined) {
+      rememberCreated(item, timestampOf(item, LISTING, `items[${index}]`));
+    }
+  });
 }
 
 /**
  * Step 1 of checking the body of `GET /attachments`: its shape, `has_more`, and each item's `id`
- * and `created` strings. The body is taken over: {@linkcode completeListingPage} turns its items
- * into attachments in place.
+ * and `created` strings.
  *
  * @throws {TolokaResponseError} When the body breaks this part of the schema.
  */
-export function readListingPage(body: unknown): ListingPage {
+export function readListingPage(body: unknown): Listing {
   check(ListingSchema, body, LISTING, "");
-  return body as ListingPage;
+  return body;
 }
 
 /**
@@ -199,38 +210,45 @@ export function peekNextId(body: unknown): string | undefined {
 }
 
 /**
- * Step 2: checks every other field of the items, reads the `created` timestamps not read yet and
- * turns each item into an `Attachment` in place (`created` becomes a `Date`; the exact string is
- * remembered). Returns the page's items, the same objects.
- *
- * @throws {TolokaResponseError} When an item breaks the schema.
+ * The attachment an item becomes: the same fields in the same order, `created` a `Date`, and the
+ * exact timestamp remembered for paging and for writing it back.
  */
-export function completeListingPage(page: ListingPage): Attachment[] {
-  const items = page.items;
-  check(ItemFieldsSchema, items, LISTING, "items");
-  readCreated(items);
-  for (let index = 0; index < items.length; index++) {
-    const item = items[index] as ListedItem;
-    (item as unknown as Attachment).created = (createdOf(item) as { date: Date }).date;
-  }
-  return items as unknown as Attachment[];
+function toAttachment(item: WireItem, created: Timestamp): Attachment {
+  const attachment = { ...item, created: created.date };
+  rememberCreated(attachment, created);
+  return attachment;
 }
 
 /**
- * Checks the body of `GET /attachments` and turns it into a page. The body (fresh from
- * `JSON.parse`) is taken over: its items become the attachments.
+ * Step 2's check: every other field of every item. Step 1 checked `id` and `created`, so after
+ * this the items have every field's type.
  */
-export function parseAttachmentPage(body: unknown): AttachmentPage {
-  const page = readListingPage(body);
-  return { items: completeListingPage(page), has_more: page.has_more };
+function checkItemFields(items: readonly ListedItem[]): asserts items is readonly WireItem[] {
+  check(ItemFieldsSchema, items, LISTING, "items");
 }
 
-/** Checks the body of `GET /attachments/{id}`; the body is taken over, as above. */
+/**
+ * Step 2: checks every other field of the items, then reads the `created` timestamps not read
+ * yet, and returns the items as attachments, in order.
+ *
+ * @throws {TolokaResponseError} When an item breaks the schema.
+ */
+export function completeListingPage(items: readonly ListedItem[]): Attachment[] {
+  checkItemFields(items);
+  return items.map((item, index) =>
+    toAttachment(item, timestampOf(item, LISTING, `items[${index}]`))
+  );
+}
+
+/** Checks the body of `GET /attachments` and turns it into a page. */
+export function parseAttachmentPage(body: unknown): AttachmentPage {
+  const page = readListingPage(body);
+  return { items: completeListingPage(page.items), has_more: page.has_more };
+}
+
+/** Checks the body of `GET /attachments/{id}` and turns it into an attachment. */
 export function parseAttachment(body: unknown): Attachment {
   const what = "an attachment";
   check(AttachmentSchema, body, what, "");
-  const item = body as ListedItem;
-  readOneCreated(item, what, "");
-  (item as unknown as Attachment).created = (createdOf(item) as { date: Date }).date;
-  return item as unknown as Attachment;
+  return toAttachment(body, timestampOf(body, what, ""));
 }

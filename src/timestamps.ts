@@ -9,7 +9,21 @@
  * @module
  */
 
-/** A timestamp parsed at full precision. */
+/**
+ * A timestamp parsed at full precision by {@linkcode parseTimestamp}.
+ *
+ * @example
+ * ```ts
+ * import type { Timestamp } from "@toloka-edge/attachments";
+ *
+ * const timestamp: Timestamp = {
+ *   text: "2016-05-25T16:14:27.748123",
+ *   date: new Date("2016-05-25T16:14:27.748Z"),
+ *   key: "2016-05-25T16:14:27.748123000",
+ *   utc: "2016-05-25T16:14:27.748123",
+ * };
+ * ```
+ */
 export interface Timestamp {
   /** The string that was parsed, as given. */
   text: string;
@@ -36,10 +50,26 @@ function daysInMonth(year: number, month: number): number {
 }
 
 /**
- * Parses a timestamp: `YYYY-MM-DDTHH:mm:ss`, an optional fraction of 1 to 9 digits and an
- * optional offset (`Z`, `+03:00`, `+0300`, `+03`); read as UTC without an offset. With
- * `dateOnly`, `YYYY-MM-DD` alone is accepted too (midnight UTC). Returns `undefined` for anything
- * else, including impossible dates such as February 30 and instants outside years 0000..9999.
+ * Parses a timestamp as Toloka writes it, or as a person would: `YYYY-MM-DDTHH:mm:ss`, an
+ * optional fraction of 1 to 9 digits and an optional offset (`Z`, `+03:00`, `+0300`, `+03`); read
+ * as UTC without an offset. With `dateOnly`, `YYYY-MM-DD` alone is accepted too (midnight UTC).
+ *
+ * @param text The timestamp.
+ * @param options `dateOnly`: accept a date without a time.
+ * @returns The instant at full precision; `undefined` for anything else, including impossible
+ * dates such as February 30 and instants outside years 0000..9999.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseTimestamp } from "@toloka-edge/attachments";
+ *
+ * const parsed = parseTimestamp("2024-05-25T19:14:27.748123+03:00");
+ * assert.equal(parsed?.utc, "2024-05-25T16:14:27.748123");
+ * assert.equal(parsed?.date.toISOString(), "2024-05-25T16:14:27.748Z");
+ * assert.equal(parseTimestamp("2024-05-25", { dateOnly: true })?.utc, "2024-05-25T00:00:00");
+ * assert.equal(parseTimestamp("2024-02-30T00:00:00"), undefined);
+ * ```
  */
 export function parseTimestamp(
   text: string,

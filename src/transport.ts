@@ -8,7 +8,8 @@
  * - Retried: 408, 429, 500, 502, 503, 504, network errors, timeouts, and 2xx JSON bodies that are
  *   truncated or unparseable. Not retried: 400, 401, 403, 404 and other statuses, and bodies that
  *   parse but break the schema (checked later, by the caller).
- * - `Retry-After` is honoured; otherwise capped exponential backoff with jitter.
+ * - `Retry-After` is honoured; otherwise capped exponential backoff with jitter. The waits go
+ *   through the client's `sleep`.
  * - Aborting the caller's signal rejects at once with the signal's reason, during a request, while
  *   reading its body, or during a wait between attempts.
  * - The token never reaches an error: messages and payloads are scrubbed of it.
@@ -16,9 +17,10 @@
  * @module
  */
 
-import { delay, follow, raceAbort } from "./abort.ts";
+import { follow, raceAbort } from "./abort.ts";
 import { releaseWithBody, type RequestBudget } from "./budget.ts";
 import { redact, redactDeep } from "./auth.ts";
+import { isPlainObject } from "./plain_object.ts";
 import { type BackoffOptions, parseRetryAfter, RETRYABLE_STATUSES, retryDelay } from "./backoff.ts";
 import {
   TolokaApiError,
@@ -47,6 +49,8 @@ export interface TransportConfig {
   backoff: BackoffOptions;
   /** The clock for `Retry-After` dates. */
   now: () => number;
+  /** Waits between attempts; resolves after `ms`, or rejects when `signal` aborts. */
+  sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   /** Every attempt takes a request (and a connection slot) from it, when given. */
   budget?: RequestBudget | undefined;
 }
@@ -110,9 +114,7 @@ async function readApiError(
   let body: Record<string, unknown> | undefined;
   try {
     const parsed: unknown = JSON.parse(text);
-    if (parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)) {
-      body = parsed as Record<string, unknown>;
-    }
+    if (isPlainObject(parsed)) body = parsed;
   } catch {
     // Not JSON: an HTML page from a gateway, or an empty body.
   }
@@ -255,7 +257,10 @@ async function send<T>(
     if (!result.retryable || retry >= config.retries) throw result.error;
     const wait = retryDelay(retry, result.retryAfterMs, config.backoff);
     if (wait === undefined) throw result.error;
-    await delay(wait, signal);
+    // A wait whose caller gave no signal gets one that never aborts (made here: Workers allow no
+    // AbortController at module scope). Raced as well: an injected sleep might not listen to it.
+    const waiting = config.sleep(wait, signal ?? new AbortController().signal);
+    await (signal === undefined ? waiting : raceAbort(waiting, signal));
   }
 }
 

@@ -9,6 +9,10 @@
  */
 
 import type { RequestBudget } from "./budget.ts";
+import type { Order } from "./wire.ts";
+
+// Defined with `ORDERS` in `wire.ts`; here too, beside the other shapes.
+export type { Order };
 
 /**
  * A Toloka installation to talk to; see {@linkcode ENVIRONMENTS} for the API roots.
@@ -24,6 +28,7 @@ export type Environment = "production" | "sandbox" | "yandex-tasks";
 
 /**
  * A sort key of `GET /attachments`: `id` or `created`, with a `-` prefix for descending order.
+ * The same keys as the iteration orders ({@linkcode ORDERS}).
  *
  * @example
  * ```ts
@@ -32,21 +37,7 @@ export type Environment = "production" | "sandbox" | "yandex-tasks";
  * const sort: SortKey[] = ["-created", "-id"];
  * ```
  */
-export type SortKey = "id" | "-id" | "created" | "-created";
-
-/**
- * The order in which {@linkcode AttachmentsClient.getAttachments} yields attachments.
- *
- * `"created"` and `"-created"` break ties on `created` by `id` (in the same direction).
- *
- * @example
- * ```ts
- * import type { Order } from "@toloka-edge/attachments";
- *
- * const order: Order = "-created";
- * ```
- */
-export type Order = "id" | "-id" | "created" | "-created";
+export type SortKey = Order;
 
 /**
  * Where an attachment comes from: the Toloker, assignment and pool.
@@ -325,6 +316,39 @@ export interface ClientOptions {
    * @default {Math.random}
    */
   random?: () => number;
+  /**
+   * Waits between attempts: resolves after `ms` milliseconds, or rejects with `signal.reason` when
+   * the signal aborts. Every wait the retries ask for (the backoff, or a `Retry-After`) goes
+   * through it, so a test can record the delays instead of waiting them out. The caller's signal
+   * ends a wait at once even if this function does not listen to it.
+   *
+   * @default {delay}
+   *
+   * @example Record the waits instead of waiting
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { AttachmentsClient } from "@toloka-edge/attachments";
+   * import { TolokaEmulator } from "@toloka-edge/attachments/testing";
+   *
+   * const emulator = new TolokaEmulator({ pools: [3] });
+   * let calls = 0;
+   * const flaky = (request: Request): Promise<Response> =>
+   *   ++calls === 1 ? Promise.resolve(new Response(null, { status: 503 })) : emulator.fetch(request);
+   * const waits: number[] = [];
+   * const client = new AttachmentsClient({
+   *   token: "test-token",
+   *   fetch: flaky,
+   *   random: () => 0,
+   *   sleep: (ms) => {
+   *     waits.push(ms);
+   *     return Promise.resolve();
+   *   },
+   * });
+   * await client.findAttachments({ pool_id: "1" });
+   * assert.deepEqual(waits, [250]); // half of retryDelayMs (500) with random() = 0
+   * ```
+   */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   /**
    * A cap on the requests this client sends (every retry counted) and on how many are open at
    * once, shared with any other client given the same budget: what a Cloudflare Worker needs to

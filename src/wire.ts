@@ -1,17 +1,17 @@
 /**
- * The wire form of attachments, shared by every program that re-serialises them (the Worker's
- * exports, the CLI's `list`, the gallery): the object exactly as Toloka wrote it, one NDJSON line
- * of it, and the orders an iteration accepts.
+ * The wire form of attachments and of listing queries, shared by every program that speaks it
+ * (the Worker, the CLI, the gallery): the orders and the filter fields the API knows, the object
+ * exactly as Toloka wrote it, and one NDJSON line of it.
  *
  * @module
  */
 
 import { rawCreatedOf } from "./raw_created.ts";
 import { formatTimestamp } from "./timestamps.ts";
-import type { Attachment, Order } from "./types.ts";
+import type { Attachment } from "./types.ts";
 
 /**
- * The iteration orders, in the order they are documented.
+ * The iteration orders, in the order they are documented; also the API's sort keys.
  *
  * @example
  * ```ts
@@ -21,7 +21,64 @@ import type { Attachment, Order } from "./types.ts";
  * assert.ok(ORDERS.includes("-created"));
  * ```
  */
-export const ORDERS: readonly Order[] = ["id", "-id", "created", "-created"];
+export const ORDERS = ["id", "-id", "created", "-created"] as const;
+
+/**
+ * The order in which {@linkcode AttachmentsClient.getAttachments} yields attachments: one of
+ * {@linkcode ORDERS}.
+ *
+ * `"created"` and `"-created"` break ties on `created` by `id` (in the same direction).
+ *
+ * @example
+ * ```ts
+ * import type { Order } from "@toloka-edge/attachments";
+ *
+ * const order: Order = "-created";
+ * ```
+ */
+export type Order = typeof ORDERS[number];
+
+/**
+ * The fields of an {@linkcode AttachmentFilter} (the API's query parameters), in the order they
+ * are sent.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { FILTER_FIELDS } from "@toloka-edge/attachments";
+ *
+ * assert.ok(FILTER_FIELDS.includes("created_gte"));
+ * ```
+ */
+export const FILTER_FIELDS = [
+  "pool_id",
+  "assignment_id",
+  "user_id",
+  "name",
+  "type",
+  "owner_id",
+  "owner_company_id",
+  "id_gt",
+  "id_gte",
+  "id_lt",
+  "id_lte",
+  "created_gt",
+  "created_gte",
+  "created_lt",
+  "created_lte",
+] as const;
+
+/**
+ * A field of an {@linkcode AttachmentFilter}: one of {@linkcode FILTER_FIELDS}.
+ *
+ * @example
+ * ```ts
+ * import type { FilterField } from "@toloka-edge/attachments";
+ *
+ * const field: FilterField = "created_gte";
+ * ```
+ */
+export type FilterField = typeof FILTER_FIELDS[number];
 
 /**
  * The attachment as the API wrote it, ready for `JSON.stringify`: `created` is the exact string

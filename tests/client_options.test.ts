@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { AttachmentsClient, ENVIRONMENTS } from "../mod.ts";
+import { ArgumentRangeError, ArgumentTypeError, AttachmentsClient, ENVIRONMENTS } from "../mod.ts";
 import { authorizationHeader } from "../src/auth.ts";
 import { page, scripted } from "./client_helpers.ts";
 
@@ -150,15 +150,36 @@ const badOptions: [string, Record<string, unknown>, typeof TypeError, RegExp][] 
     TypeError,
     /"random" must be a function/,
   ],
+  [
+    "a sleep that is not a function",
+    { token: "x", sleep: 100 },
+    TypeError,
+    /^Option "sleep" must be a function: current value is 100$/,
+  ],
+  [
+    "a budget that is not a RequestBudget",
+    { token: "x", budget: { limit: 3 } },
+    TypeError,
+    /^Option "budget" must be a RequestBudget: current value is \{"limit":3\}$/,
+  ],
+  ["options that are not an object", "x" as never, TypeError, /^The options must be an object/],
 ];
 
 for (const [name, options, errorClass, message] of badOptions) {
-  Deno.test(`new AttachmentsClient() rejects ${name}`, () => {
+  Deno.test(`new AttachmentsClient() rejects ${name}, naming the option`, () => {
+    // The option at fault: the one given besides the token, else the token.
+    const field = typeof options !== "object"
+      ? "options"
+      : Object.keys(options).find((key) => key !== "token") ?? "token";
     assert.throws(
       () => new AttachmentsClient(options as never),
       (error: unknown) => {
         assert.ok(error instanceof errorClass, String(error));
-        assert.match((error as Error).message, message);
+        assert.ok(
+          error instanceof (errorClass === TypeError ? ArgumentTypeError : ArgumentRangeError),
+        );
+        assert.equal(error.field, field);
+        assert.match(error.message, message);
         return true;
       },
     );

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { ArgumentRangeError, ArgumentTypeError } from "../mod.ts";
 import { buildListQuery, validateFilter } from "../src/query.ts";
 import { formatTimestamp, parseTimestamp } from "../src/timestamps.ts";
 import { clientFor, page, paramsOf, pathOf, scripted } from "./client_helpers.ts";
@@ -128,6 +129,8 @@ Deno.test("getAttachment() requests /attachments/{id} with the id percent-encode
 
 interface BadCall {
   name: string;
+  /** The `field` the error names. */
+  field: string;
   call: (client: ReturnType<typeof clientFor>) => unknown;
   error: typeof TypeError | typeof RangeError;
   message: RegExp;
@@ -136,186 +139,246 @@ interface BadCall {
 const badCalls: BadCall[] = [
   {
     name: "no pool_id or assignment_id",
+    field: "filter",
     call: (c) => c.findAttachments({ user_id: "u" }),
     error: TypeError,
     message: /"pool_id" or "assignment_id".*current value is \{"user_id":"u"\}/,
   },
   {
     name: "an empty filter",
+    field: "filter",
     call: (c) => c.findAttachments({}),
     error: TypeError,
     message: /"pool_id" or "assignment_id".*current value is \{\}/,
   },
   {
     name: "a filter that is not an object",
+    field: "filter",
     call: (c) => c.findAttachments("1" as never),
     error: TypeError,
     message: /filter must be an object: current value is "1"/,
   },
   {
     name: "an unknown filter key",
+    field: "pool",
     call: (c) => c.findAttachments({ pool_id: "1", pool: "2" } as never),
     error: TypeError,
     message: /Filter field "pool" is not supported.*current value is "2"/,
   },
   {
     name: "an empty filter value",
+    field: "pool_id",
     call: (c) => c.findAttachments({ pool_id: "" }),
     error: RangeError,
     message: /"pool_id" must be a non-empty string: current value is ""/,
   },
   {
     name: "a non-string id value",
+    field: "pool_id",
     call: (c) => c.findAttachments({ pool_id: 1 } as never),
     error: TypeError,
     message: /"pool_id" must be a string: current value is 1/,
   },
   {
     name: "a null filter value",
+    field: "id_gt",
     call: (c) => c.findAttachments({ pool_id: "1", id_gt: null } as never),
     error: TypeError,
     message: /"id_gt" must be a string: current value is null/,
   },
   {
     name: "an invalid Date",
+    field: "created_gt",
     call: (c) => c.findAttachments({ pool_id: "1", created_gt: new Date("nope") }),
     error: RangeError,
     message: /"created_gt" must be a valid date.*current value is Invalid Date/,
   },
   {
     name: "an invalid date string",
+    field: "created_lt",
     call: (c) => c.findAttachments({ pool_id: "1", created_lt: "2024-02-30T00:00:00" }),
     error: RangeError,
     message: /"created_lt" must be a valid date.*current value is "2024-02-30T00:00:00"/,
   },
   {
     name: "a date string that is not a date",
+    field: "created_gte",
     call: (c) => c.findAttachments({ pool_id: "1", created_gte: "yesterday" }),
     error: RangeError,
     message: /"created_gte" must be a valid date.*current value is "yesterday"/,
   },
   {
     name: "a date with more than 6 fractional digits",
+    field: "created_gte",
     call: (c) => c.findAttachments({ pool_id: "1", created_gte: "2024-01-01T00:00:00.1234567" }),
     error: RangeError,
     message: /"created_gte" must be a date with at most 6 fractional digits/,
   },
   {
     name: "a number as a date",
+    field: "created_lte",
     call: (c) => c.findAttachments({ pool_id: "1", created_lte: 1700000000000 } as never),
     error: TypeError,
     message: /"created_lte" must be a Date or a string: current value is 1700000000000/,
   },
   {
     name: "a bad sort key",
+    field: "sort",
     call: (c) => c.findAttachments({ pool_id: "1" }, { sort: "name" as never }),
     error: RangeError,
     message: /"sort" must be one of "id", "-id", "created", "-created": current value is "name"/,
   },
   {
     name: "a bad sort key in an array",
+    field: "sort",
     call: (c) => c.findAttachments({ pool_id: "1" }, { sort: ["created", "+id"] as never }),
     error: RangeError,
     message: /"sort\[1\]" must be one of .*current value is "\+id"/,
   },
   {
     name: "an empty sort array",
+    field: "sort",
     call: (c) => c.findAttachments({ pool_id: "1" }, { sort: [] }),
     error: RangeError,
     message: /"sort" must be .*current value is \[\]/,
   },
   {
     name: "a sort naming a field twice",
+    field: "sort",
     call: (c) => c.findAttachments({ pool_id: "1" }, { sort: ["id", "-id"] }),
     error: RangeError,
     message: /"sort" must be an array naming each field once/,
   },
   {
     name: "limit 0",
+    field: "limit",
     call: (c) => c.findAttachments({ pool_id: "1" }, { limit: 0 }),
     error: RangeError,
     message: /"limit" must be an integer from 1 to 100: current value is 0/,
   },
   {
     name: "limit 101",
+    field: "limit",
     call: (c) => c.findAttachments({ pool_id: "1" }, { limit: 101 }),
     error: RangeError,
     message: /"limit" must be an integer from 1 to 100: current value is 101/,
   },
   {
     name: "a fractional limit",
+    field: "limit",
     call: (c) => c.findAttachments({ pool_id: "1" }, { limit: 2.5 }),
     error: RangeError,
     message: /"limit" must be an integer from 1 to 100: current value is 2.5/,
   },
   {
     name: "a string limit",
+    field: "limit",
     call: (c) => c.findAttachments({ pool_id: "1" }, { limit: "10" as never }),
     error: TypeError,
     message: /"limit" must be a number: current value is "10"/,
   },
   {
     name: "a signal that is not an AbortSignal",
+    field: "signal",
     call: (c) => c.findAttachments({ pool_id: "1" }, { signal: "stop" as never }),
     error: TypeError,
     message: /"signal" must be an AbortSignal: current value is "stop"/,
   },
   {
     name: "batchSize 0",
+    field: "batchSize",
     call: (c) => c.getAttachments({ pool_id: "1" }, { batchSize: 0 }),
     error: RangeError,
     message: /"batchSize" must be an integer from 1 to 100: current value is 0/,
   },
   {
     name: "batchSize 101",
+    field: "batchSize",
     call: (c) => c.getAttachmentPages({ pool_id: "1" }, { batchSize: 101 }),
     error: RangeError,
     message: /"batchSize" must be an integer from 1 to 100: current value is 101/,
   },
   {
     name: "a NaN batchSize",
+    field: "batchSize",
     call: (c) => c.getAttachments({ pool_id: "1" }, { batchSize: NaN }),
     error: RangeError,
     message: /"batchSize" must be an integer from 1 to 100: current value is NaN/,
   },
   {
     name: "a bad order",
+    field: "order",
     call: (c) => c.getAttachments({ pool_id: "1" }, { order: "name" as never }),
     error: RangeError,
     message: /"order" must be one of "id", "-id", "created", "-created": current value is "name"/,
   },
   {
     name: "a non-boolean prefetch",
+    field: "prefetch",
     call: (c) => c.getAttachments({ pool_id: "1" }, { prefetch: "yes" as never }),
     error: TypeError,
     message: /"prefetch" must be a boolean: current value is "yes"/,
   },
   {
+    name: "a malformed cursor",
+    field: "cursor",
+    call: (c) => c.getAttachments({ pool_id: "1" }, { cursor: "!" }),
+    error: RangeError,
+    message: /^Option "cursor" is not a valid cursor \(unreadable\)$/,
+  },
+  {
+    name: "a cursor with concurrency above 1",
+    field: "cursor",
+    call: (c) =>
+      c.getAttachmentPages({ pool_id: "1" }, { cursor: "WyJpZCIsImkiLCJhIl0", concurrency: 2 }),
+    error: RangeError,
+    message: /"cursor" cannot be combined with "concurrency" above 1/,
+  },
+  {
+    name: "prefetch false with concurrency above 1",
+    field: "prefetch",
+    call: (c) => c.getAttachments({ pool_id: "1" }, { prefetch: false, concurrency: 2 }),
+    error: RangeError,
+    message: /"prefetch" cannot be false when "concurrency" is above 1/,
+  },
+  {
+    name: "concurrency 17",
+    field: "concurrency",
+    call: (c) => c.getAttachments({ pool_id: "1" }, { concurrency: 17 }),
+    error: RangeError,
+    message: /"concurrency" must be an integer from 1 to 16: current value is 17/,
+  },
+  {
     name: "an iteration without pool_id or assignment_id",
+    field: "filter",
     call: (c) => c.getAttachments({ name: "x" }),
     error: TypeError,
     message: /"pool_id" or "assignment_id"/,
   },
   {
     name: "an empty id",
+    field: "id",
     call: (c) => c.getAttachment(""),
     error: RangeError,
     message: /"id" must be a non-empty string .*current value is ""/,
   },
   {
     name: "the id ..",
+    field: "id",
     call: (c) => c.downloadAttachment(".."),
     error: RangeError,
     message: /"id" must be .*current value is "\.\."/,
   },
   {
     name: "a non-string id",
+    field: "id",
     call: (c) => c.getAttachment(42 as never),
     error: TypeError,
     message: /"id" must be a string: current value is 42/,
   },
   {
     name: "an empty download id",
+    field: "id",
     call: (c) => c.downloadAttachment(""),
     error: RangeError,
     message: /"id" must be a non-empty string .*current value is ""/,
@@ -333,7 +396,11 @@ for (const bad of badCalls) {
       },
       (error: unknown) => {
         assert.ok(error instanceof bad.error, `expected ${bad.error.name}, got ${error}`);
-        assert.match((error as Error).message, bad.message);
+        assert.ok(
+          error instanceof (bad.error === TypeError ? ArgumentTypeError : ArgumentRangeError),
+        );
+        assert.equal(error.field, bad.field);
+        assert.match(error.message, bad.message);
         return true;
       },
     );
