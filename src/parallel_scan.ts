@@ -55,7 +55,7 @@ import {
   type KeySpace,
   uniformIds,
 } from "./key_space.ts";
-import { checkAnswer, type CheckedAnswer, completeAnswer, readListing } from "./listing_step.ts";
+import { checkAnswer, completeAnswer, readListing } from "./listing_step.ts";
 import { isDescending, ordersById, reversed } from "./order.ts";
 import {
   applyPage,
@@ -126,13 +126,19 @@ interface Measurement {
   readonly to: string;
 }
 
+/** A page of a chunk: its items once checked through. */
+interface Page {
+  items: Attachment[] | undefined;
+}
+
 /** One part of the key space and the state of its reading. */
 class Chunk {
   plan: PagingPlan;
   readonly from: Boundary | undefined;
   to: Boundary | undefined;
   cursor: Cursor | null = START;
-  readonly pages: Attachment[][] = [];
+  /** Its pages in order; a page still being checked has no items yet. */
+  readonly pages: Page[] = [];
   busy = false;
   /** Covered by the last page: answers still on their way are dropped. */
   ended = false;
@@ -221,8 +227,9 @@ class ParallelScan {
         if (this.#failure !== undefined) throw this.#failure.error;
         const chunk = this.#chunks[0];
         if (chunk === undefined) return undefined;
-        const items = chunk.pages.shift();
+        const items = chunk.pages[0]?.items;
         if (items !== undefined) {
+          chunk.pages.shift();
           this.#buffered--;
           this.#lastYielded = items.at(-1);
           const more = this.#chunks.length > 1 || !chunk.fetched || chunk.pages.length > 0;
@@ -230,7 +237,7 @@ class ParallelScan {
           yield { items, has_more: more };
           continue;
         }
-        if (chunk.fetched) {
+        if (chunk.fetched && chunk.pages.length === 0) {
           this.#chunks.shift();
           this.#pump();
           continue;
@@ -255,21 +262,14 @@ class ParallelScan {
     this.#notify();
   }
 
-  /**
-   * Sends requests while lanes and the page budget allow, earliest chunk first; with `before`,
-   * only to chunks before that one (whose answer is being checked: its own next request comes
-   * first, so a lane it frees goes elsewhere only for an earlier chunk). Whether any went out.
-   */
-  #pump(before?: Chunk): boolean {
+  /** Sends requests while lanes and the page budget allow, earliest chunk first; whether any. */
+  #pump(): boolean {
     if (this.#closed || this.#failure !== undefined || this.#mode === "first") return false;
     let sent = false;
     while (this.#inFlight < this.#concurrency) {
       if (!this.#endKnown && this.#speculation <= 0) return sent;
       const index = this.#chunks.findIndex((c) => !c.busy && c.cursor !== null && c !== this.#tail);
       const chunk = this.#chunks[index];
-      if (before !== undefined && (chunk === undefined || index > this.#chunks.indexOf(before))) {
-        return sent;
-      }
       const held = this.#inFlight + this.#processing + this.#buffered;
       // No chunk waits for a lane: this one takes over the far half of the earliest busy chunk
       // with more than a page and a half left past its request, rather than stay idle.
@@ -298,10 +298,11 @@ class ParallelScan {
   /**
    * Sends a chunk's next request and files its page. Never rejects: failures end the scan.
    *
-   * The lane is given back as soon as the answer arrives, before the page is checked: other
-   * chunks' requests go out (with a turn of the event loop to send them) while this page is
-   * processed, so answers that arrive together do not keep lanes idle while the thread works
-   * through them one by one. The page still counts against the budget meanwhile.
+   * In the two stages of `listing_step.ts`: once what paging needs is checked, the cursor moves,
+   * the page takes its place (empty until checked through) and the lane is given back, so this
+   * chunk's next request and others go out (with a turn of the event loop to send them) while
+   * the rest of the page is checked. Answers that arrive together then do not wait for the
+   * thread to work through them all. The page counts against the budget meanwhile.
    */
   async #read(chunk: Chunk): Promise<void> {
     const cursor = chunk.cursor as Cursor;
@@ -310,24 +311,55 @@ class ParallelScan {
     chunk.busy = true;
     this.#inFlight++;
     let arrived = false;
+    let released = false;
+    let page: Page | undefined;
     try {
       const body = await this.#fetchListing(plan, cursor, this.#signal);
       if (this.#closed) return;
       arrived = true;
       this.#inFlight--;
       this.#processing++;
-      if (this.#mode === "cutting" && this.#pump(chunk)) {
-        await yieldToEventLoop();
-        if (this.#closed) return;
-      }
+      // Stage 1: what paging needs. The chunk's next request can go out then.
       const answer = checkAnswer(plan, cursor, body);
+      // Ended: covered by the last page meanwhile, nothing of it is filed.
+      if (!chunk.ended) {
+        const first = this.#mode === "first";
+        const { listing, step } = answer;
+        let next = step.next;
+        const to = chunk.to;
+        if (
+          to !== undefined &&
+          step.items.some((item) => this.#compare(this.#keyOf(item), to.key) >= 0)
+        ) {
+          // Bounded by the last page after this request went out: the rest is in that page.
+          next = null;
+        }
+        if (first) this.#begin(chunk, listing.items, next);
+        else this.#measure(start, listing.items, listing.has_more, chunk);
+        chunk.cursor = next;
+        if (step.items.length > 0) {
+          page = { items: undefined };
+          chunk.pages.push(page);
+        }
+        if (!first) {
+          chunk.busy = false;
+          released = true;
+          if (this.#pump()) {
+            await yieldToEventLoop();
+            if (this.#closed) return;
+          }
+        }
+      }
+      // Stage 2: the rest of the page checked and made attachments, while those requests travel.
       const items = completeAnswer(answer);
-      if (!chunk.ended) this.#filePage(chunk, start, answer, items);
+      if (page !== undefined) this.#fill(chunk, page, items);
+      page = undefined;
     } catch (error) {
       this.#fail(error);
       return;
     } finally {
-      chunk.busy = false;
+      if (!released) chunk.busy = false;
+      if (page !== undefined) chunk.pages.splice(chunk.pages.indexOf(page), 1);
       if (arrived) this.#processing--;
       else this.#inFlight--;
     }
@@ -335,29 +367,23 @@ class ParallelScan {
     this.#notify();
   }
 
-  /** Files a chunk's answer: its new items, its next cursor, its measurement. */
-  #filePage(
-    chunk: Chunk,
-    start: string | undefined,
-    answer: CheckedAnswer,
-    attachments: Attachment[],
-  ): void {
-    const { listing, step } = answer;
-    let items = attachments;
-    let next = step.next;
+  /**
+   * Puts a checked page's items in its place, less any the last page has (it may have bounded or
+   * ended the chunk meanwhile).
+   */
+  #fill(chunk: Chunk, page: Page, attachments: Attachment[]): void {
     const to = chunk.to;
-    if (to !== undefined && items.some((item) => this.#compare(this.#keyOf(item), to.key) >= 0)) {
-      // The chunk was bounded by the last page after this request went out: the rest is there.
-      items = items.filter((item) => this.#compare(this.#keyOf(item), to.key) < 0);
-      next = null;
+    const items = chunk.ended
+      ? []
+      : to === undefined
+      ? attachments
+      : attachments.filter((item) => this.#compare(this.#keyOf(item), to.key) < 0);
+    if (items.length === 0) {
+      chunk.pages.splice(chunk.pages.indexOf(page), 1);
+      return;
     }
-    if (this.#mode === "first") this.#begin(chunk, listing.items, next);
-    else this.#measure(start, listing.items, listing.has_more, chunk);
-    chunk.cursor = next;
-    if (items.length > 0) {
-      chunk.pages.push(items);
-      this.#buffered++;
-    }
+    page.items = items;
+    this.#buffered++;
   }
 
   /**
@@ -532,9 +558,11 @@ class ParallelScan {
   /** Drops the items of a chunk's fetched pages that the last page holds. */
   #trim(chunk: Chunk, beyond: (item: Item) => boolean): void {
     for (let index = chunk.pages.length - 1; index >= 0; index--) {
-      const page = (chunk.pages[index] as Attachment[]).filter((item) => !beyond(item));
-      if (page.length > 0) chunk.pages[index] = page;
-      else {
+      const page = chunk.pages[index] as Page;
+      // A page still being checked is trimmed when it is filled.
+      if (page.items === undefined) continue;
+      page.items = page.items.filter((item) => !beyond(item));
+      if (page.items.length === 0) {
         chunk.pages.splice(index, 1);
         this.#buffered--;
       }
@@ -546,7 +574,7 @@ class ParallelScan {
     const yielded = this.#lastYielded;
     const left = yielded === undefined ? items : items.filter((item) => this.#after(item, yielded));
     if (left.length === 0) return;
-    tail.pages.push(left);
+    tail.pages.push({ items: left });
     this.#buffered++;
   }
 
