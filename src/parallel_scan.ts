@@ -12,31 +12,36 @@
  * holds whatever the cuts are; the cuts only decide how fast the scan goes and how many requests
  * it makes.
  *
- * ## Requests: as few as the serial scan's, plus about one per chunk boundary
+ * ## Requests: the serial scan's, plus about half of one per chunk
  *
  * 1. **The first page alone.** A listing of one page costs one request, as serially.
  * 2. **The last page, and a first round of chunks.** The last page is read in reverse (the same
- *    filter past the first page, the order reversed): a real page, yielded at the very end, that
- *    also tells where the listing ends. Ids that pass the check of `key_space.ts`
+ *    filter strictly past the first page, the order reversed): a real page, yielded at the very
+ *    end, that also tells where the listing ends. Ids that pass the check of `key_space.ts`
  *    ({@linkcode uniformIds}, random UUIDs) tell from the first page alone how many items there
- *    are; then as many chunks as the listing surely fills go out with the last page, so that the
- *    lanes are busy from the second round on and no request of this round can find nothing. In
- *    the `created` orders, and for ids that fail the check, the size is unknown until the last
- *    page is back, and only {@linkcode SPECULATIVE_PAGES} go out with it.
- * 3. **Chunks of about {@linkcode CHUNK_PAGES} pages**, cut from measured densities just ahead
- *    of the consumer. Each chunk's last page is partial (about half a request lost per chunk), so
- *    chunks are as large as the page budget below lets eight lanes run without stalling. The end
- *    of the listing is shared among the free lanes, so its last pages come in together.
+ *    are (within about a tenth); then about as many requests as there are pages between the
+ *    first and the last go out with it (a listing of two pages costs two requests). In the
+ *    `created` orders, and for ids that fail the check, the size is unknown until the last page
+ *    is back, and only {@linkcode SPECULATIVE_PAGES} goes out with it, lost only when the listing
+ *    has two pages.
+ * 3. **Chunks of up to {@linkcode CHUNK_PAGES} pages**, cut just ahead of the consumer. Each
+ *    chunk's last page is partial, so chunks are as large as the page budget below lets eight
+ *    lanes run without stalling (three requests each). Chunks cut while few lanes are busy are
+ *    smaller, so that lanes come free in turn rather than all at once; what is left near the end
+ *    is shared among the free lanes. A lane with nothing to read takes over the far half of the
+ *    earliest chunk with more than a page and a half left past its request.
  *
  * Every page measures density: `n` items over the span of positions it covers. A chunk is cut
  * by its own last page's density (the most local estimate: ties and bursts on `created`, a
  * cluster of prefixed ids) or, before it has one, by the recent pages'. A chunk found denser
- * than expected is cut again before its next request.
+ * than expected is cut again before its next request. A run of ties on `created` is one point:
+ * it stays in one chunk, read by id.
  *
  * ## Lanes and memory
  *
  * At most `concurrency` requests are in flight. Requests go to the earliest chunk that needs one
- * (the one the consumer reads first), and a new chunk is only cut when all earlier ones are busy.
+ * (the one the consumer reads first). A chunk's next request goes out as soon as its page has
+ * passed the checks paging needs, before the rest of the page is checked (`listing_step.ts`).
  * Requests in flight plus pages fetched and not yet taken (the last page included) never exceed
  * `concurrency` × {@linkcode PAGES_PER_LANE}, except for one request of the chunk the consumer is
  * waiting on. Lanes ahead of a slow consumer stall once that budget is used up.
@@ -79,15 +84,17 @@ type Item = PagedItem;
 export const PAGES_PER_LANE = 3;
 
 /**
- * The size of a chunk, in pages of `batchSize`. Eight lanes on chunks of three requests use 22
- * of the 24 pages of the budget when they all start together; a little less leaves room for the
- * estimates to miss.
+ * The size of a chunk, in pages of `batchSize`: three requests, the last partly empty. Eight
+ * lanes on chunks of three requests use 22 of the 24 pages of the budget when they all start
+ * together; larger chunks lose fewer requests but stall lanes on the budget, smaller ones lose
+ * more (measured in the emulator round by round, 30 to 300 pages).
  */
 export const CHUNK_PAGES = 2.7;
 
 /**
- * Requests past the first page sent with the last page when the listing's size is unknown: the
- * first of them is lost only when the listing holds two pages or less.
+ * Requests past the first page sent with the last page when the listing's size is unknown: one,
+ * lost only when the listing holds two pages. More would make the middle-sized listings faster
+ * and the small ones dearer.
  */
 export const SPECULATIVE_PAGES = 1;
 

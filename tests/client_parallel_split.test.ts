@@ -163,6 +163,20 @@ Deno.test("uniform UUIDs: two pages cost two requests, three pages three or four
   }
 });
 
+Deno.test("created orders and other ids: two pages cost three requests, the third found in the last", async () => {
+  const cases: [string, Item[], Order[]][] = [
+    ["uuids", itemsOf(uuids(150, 11)), ["created", "-created"]],
+    ["numbers", itemsOf(Array.from({ length: 150 }, (_, i) => `n${1_000 + i}`)), ["id", "-id"]],
+  ];
+  for (const [name, items, orders] of cases) {
+    for (const order of orders) {
+      const { ids, rounds } = await inRounds(items, order);
+      assert.deepEqual(ids, sorted(items, order), `${name} ${order}`);
+      assert.deepEqual(rounds.map((round) => round.length), [1, 2], `${name} ${order}`);
+    }
+  }
+});
+
 Deno.test("ids that fail the uniform check: the second round is the last page and the next page", async () => {
   const numbers = Array.from({ length: 2_000 }, (_, i) => `att-${String(i * 7).padStart(6, "0")}`);
   const prefixed = uuids(2_000, 3).map((id) => `fr.${id}`);
