@@ -9,15 +9,7 @@
 
 import assert from "node:assert/strict";
 import type { Order } from "../mod.ts";
-import {
-  clientFor,
-  compareBy,
-  referenceApi,
-  scripted,
-  seeded,
-  tick,
-  wire,
-} from "./client_helpers.ts";
+import { clientFor, compareBy, referenceApi, scripted, seeded, tick } from "./client_helpers.ts";
 
 const SORTS: Record<Order, string[]> = {
   id: ["id"],
