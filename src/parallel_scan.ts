@@ -34,8 +34,9 @@
  * Every page measures density: `n` items over the span of positions it covers. A chunk is cut
  * by its own last page's density (the most local estimate: ties and bursts on `created`, a
  * cluster of prefixed ids) or, before it has one, by the recent pages'. A chunk found denser
- * than expected is cut again before its next request. A run of ties on `created` is one point:
- * it stays in one chunk, read by id.
+ * than expected is cut again before its next request. A run of ties on `created` is one point
+ * of the key space: its chunk reads it by id, and when the run's ids are random UUIDs and more
+ * than a page and a half of it is left, the rest is cut into parts by id, read at once.
  *
  * ## Lanes and memory
  *
@@ -149,6 +150,8 @@ class Chunk {
   busy = false;
   /** Covered by the last page: answers still on their way are dropped. */
   ended = false;
+  /** Part of a run of ties on `created`, read by id: never cut by position. */
+  tie = false;
   /** The density its last page measured. */
   measured: Measurement | undefined;
 
@@ -341,9 +344,14 @@ class ParallelScan {
           // Bounded by the last page after this request went out: the rest is in that page.
           next = null;
         }
+        // A part of a run of ties ends with the run.
+        if (chunk.tie && next?.phase === "past") next = null;
         if (first) this.#begin(chunk, listing.items, next);
         else this.#measure(start, listing.items, listing.has_more, chunk);
         chunk.cursor = next;
+        if (next?.phase === "ties" && !chunk.tie && this.#mode === "cutting") {
+          this.#splitTies(chunk, cursor, step.items, next);
+        }
         if (step.items.length > 0) {
           page = { items: undefined };
           chunk.pages.push(page);
@@ -552,7 +560,9 @@ class ParallelScan {
         chunk.ended = true;
         chunk.cursor = null;
         this.#chunks.splice(this.#chunks.indexOf(chunk), 1);
-      } else if (chunk.to === undefined || this.#compare(chunk.to.key, boundary.key) > 0) {
+      } else if (
+        !chunk.tie && (chunk.to === undefined || this.#compare(chunk.to.key, boundary.key) > 0)
+      ) {
         chunk.to = boundary;
         chunk.plan = rangePlan(this.#plan, chunk.from?.value, boundary.value);
         const at = chunk.cursor === null ? undefined : cursorKey(chunk.cursor);
@@ -649,6 +659,77 @@ class ParallelScan {
   }
 
   /**
+   * A chunk about to drain a run of ties on `created` by id: when the run's ids are random UUIDs,
+   * this page's share of them tells how long the run is, and the rest of it is cut into parts by
+   * id, read at once; the chunk's part past the run becomes a chunk of its own.
+   */
+  #splitTies(
+    chunk: Chunk,
+    cursor: Cursor,
+    items: readonly Item[],
+    next: Extract<Cursor, { phase: "ties" }>,
+  ): void {
+    const filter = this.#plan.filter;
+    const space = this.#space;
+    if (
+      space === undefined || filter.id_gt !== undefined || filter.id_gte !== undefined ||
+      filter.id_lt !== undefined || filter.id_lte !== undefined
+    ) {
+      return;
+    }
+    const ties = items.filter((item) => this.#keyOf(item) === next.key).map((item) => item.id);
+    const descending = isDescending(this.#plan.order);
+    // The run's ids so far: from its first (it began on this page) or past the cursor's.
+    const since = (cursor.phase === "after" || cursor.phase === "ties") && cursor.key === next.key
+      ? cursor.id
+      : undefined;
+    const uniform = uniformIds(descending ? "-id" : "id", ties, { from: since });
+    if (uniform === undefined) return;
+    const from = uniform.space.positionOf(next.id);
+    const remaining = uniform.density * (uniform.end - from);
+    if (!(remaining > 1.5 * this.#plan.batchSize)) return;
+    const parts = Math.min(this.#concurrency, Math.ceil(remaining / (0.85 * this.#plan.batchSize)));
+    const cuts: string[] = [];
+    let after = next.id;
+    for (let part = 1; part < parts; part++) {
+      const boundary = uniform.space.boundaryNear(
+        from + part * (uniform.end - from) / parts,
+        after,
+        undefined,
+      );
+      if (boundary === undefined) break;
+      cuts.push(boundary.value);
+      after = boundary.value;
+    }
+    if (cuts.length === 0) return;
+    const at = { value: next.created, key: next.key };
+    const past = space.boundaryNear(space.positionOf(next.key), next.key, chunk.to?.key);
+    const tiePlan = (low: string | undefined, high: string | undefined): PagingPlan => {
+      const narrowed = { ...filter };
+      delete narrowed.created_gt;
+      delete narrowed.created_lt;
+      narrowed.created_gte = next.created;
+      narrowed.created_lte = next.created;
+      if (low !== undefined) narrowed[descending ? "id_lte" : "id_gte"] = low;
+      if (high !== undefined) narrowed[descending ? "id_gt" : "id_lt"] = high;
+      return { ...this.#plan, filter: narrowed };
+    };
+    const end = past ?? chunk.to;
+    const added: Chunk[] = cuts.map((low, index) => {
+      const part = new Chunk(tiePlan(low, cuts[index + 1]), at, end);
+      part.tie = true;
+      return part;
+    });
+    if (past !== undefined) {
+      added.push(new Chunk(rangePlan(this.#plan, past.value, chunk.to?.value), past, chunk.to));
+    }
+    chunk.plan = tiePlan(undefined, cuts[0]);
+    chunk.tie = true;
+    chunk.to = end;
+    this.#chunks.splice(this.#chunks.indexOf(chunk) + 1, 0, ...added);
+  }
+
+  /**
    * Splits the earliest busy chunk that has more than a page and a half left past the page it is
    * reading: the far half becomes a new chunk, which the next free lane reads. Whether any was
    * split.
@@ -657,7 +738,10 @@ class ParallelScan {
     const space = this.#space;
     if (space === undefined) return false;
     for (const chunk of this.#chunks) {
-      if (!chunk.busy || chunk === this.#tail || chunk.cursor === null || chunk.to === undefined) {
+      if (
+        !chunk.busy || chunk.tie || chunk === this.#tail || chunk.cursor === null ||
+        chunk.to === undefined
+      ) {
         continue;
       }
       const start = cursorKey(chunk.cursor) ?? chunk.from?.key;
@@ -692,6 +776,7 @@ class ParallelScan {
    * becomes the next chunk. Only when the rest should hold more than half as much again.
    */
   #cut(chunk: Chunk): void {
+    if (chunk.tie) return;
     const space = this.#space;
     const start = chunk.cursor === null ? undefined : cursorKey(chunk.cursor) ?? chunk.from?.key;
     if (space === undefined || start === undefined) return;
