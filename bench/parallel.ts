@@ -30,6 +30,8 @@ export interface ParallelRun {
   lanes: { concurrency: number; perSecond: number; requests: number }[];
   /** Items/s with 8 lanes over items/s with one. */
   speedup8: number;
+  /** Requests per item with one lane and with 8. */
+  requestsPerItem: { one: number; eight: number };
   /** Requests per item with 8 lanes over requests per item with one. */
   requestRatio8: number;
 }
@@ -92,6 +94,7 @@ export async function measureParallel(options: ParallelOptions): Promise<Paralle
           order,
           lanes,
           speedup8: eight.perSecond / one.perSecond,
+          requestsPerItem: { one: one.requests / size, eight: eight.requests / size },
           requestRatio8: eight.requests / one.requests,
         });
       }
@@ -107,9 +110,9 @@ export function describeRun(run: ParallelRun): string {
   const [one, eight] = run.lanes;
   return `${int(run.items)} ${run.order}: ${int(one?.perSecond ?? NaN)} → ${
     int(eight?.perSecond ?? NaN)
-  }/s, ${fixed(run.speedup8, 1)}x; requests ${one?.requests} → ${eight?.requests} (${
-    fixed(100 * (run.requestRatio8 - 1), 0)
-  }% more)`;
+  }/s, ${fixed(run.speedup8, 1)}x; requests ${one?.requests} → ${eight?.requests}, per item ${
+    fixed(run.requestsPerItem.one, 4)
+  } → ${fixed(run.requestsPerItem.eight, 4)} (${fixed(100 * (run.requestRatio8 - 1), 0)}% more)`;
 }
 
 /**
