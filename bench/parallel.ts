@@ -13,7 +13,9 @@
  * One lane runs once (the latency alone paces it); 8 lanes run `repeats` times, the median
  * counts. Requests are counted at the transport, retries included (there are none here).
  *
- * Standalone: `deno run -A bench/parallel.ts` prints the table (about a minute).
+ * Standalone: `deno run -A bench/parallel.ts` prints the table (about a minute);
+ * `deno run -A bench/parallel.ts --rounds` counts rounds instead, free of the machine's noise
+ * ({@linkcode countRounds}, about 30 s).
  *
  * @module
  */
@@ -149,6 +151,73 @@ export function withTieRuns(items: readonly WireAttachment[], seed = 1): WireAtt
   return out;
 }
 
+/** One pool and order counted in rounds: see {@linkcode countRounds}. */
+export interface RoundsRun {
+  items: number;
+  order: Order;
+  /** Rounds and requests with one lane and with 8. */
+  one: { rounds: number; requests: number };
+  eight: { rounds: number; requests: number };
+}
+
+/**
+ * The same pools and orders, the emulator in process and answering round by round: every request
+ * sent while a round is answered is answered in the next, in the order sent. The serial scan takes
+ * one round per page; the ratio of rounds is the speedup latency alone would allow, without this
+ * machine's CPU time and noise.
+ */
+export async function countRounds(sizes: number[]): Promise<RoundsRun[]> {
+  const runs: RoundsRun[] = [];
+  const settle = async (): Promise<void> => {
+    for (let turn = 0; turn < 4; turn++) await new Promise((resolve) => setTimeout(resolve, 0));
+  };
+  for (const [index, size] of sizes.entries()) {
+    const emulator = new TolokaEmulator({
+      attachments: withTieRuns(new TolokaEmulator({ pools: [size], seed: index + 1 }).attachments),
+      tokens: [TOKEN],
+    });
+    for (const order of ORDERS) {
+      const counted: { rounds: number; requests: number }[] = [];
+      for (const concurrency of [1, 8]) {
+        let pending: { request: Request; answer: (response: Response) => void }[] = [];
+        let requests = 0;
+        const client = new AttachmentsClient({
+          token: TOKEN,
+          fetch: (request) =>
+            new Promise((answer) => {
+              requests++;
+              pending.push({ request, answer });
+            }),
+        });
+        let done = false;
+        let count = 0;
+        const listing = (async () => {
+          for await (const _ of client.getAttachments({ pool_id: "1" }, { order, concurrency })) {
+            count++;
+          }
+          done = true;
+        })();
+        let rounds = 0;
+        for (;;) {
+          await settle();
+          if (done) break;
+          const round = pending;
+          pending = [];
+          if (round.length === 0) continue;
+          rounds++;
+          for (const { request, answer } of round) answer(await emulator.fetch(request));
+        }
+        await listing;
+        if (count !== size) throw new Error(`listed ${count} of ${size} items`);
+        counted.push({ rounds, requests });
+      }
+      const [one, eight] = counted as [RoundsRun["one"], RoundsRun["eight"]];
+      runs.push({ items: size, order, one, eight });
+    }
+  }
+  return runs;
+}
+
 // ---- the emulator thread ----
 
 interface Thread {
@@ -200,8 +269,20 @@ if (typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !==
     self.postMessage(server.baseUrl);
   };
 } else if (import.meta.main) {
-  const sizes = Deno.args.length > 0 ? Deno.args.map(Number) : [300, 3_000, 30_000];
-  const result = await measureParallel({ sizes, latencyMs: 20, repeats: 3 });
-  // deno-lint-ignore no-console
-  for (const run of result.runs) console.log(describeRun(run));
+  const numbers = Deno.args.filter((arg) => arg !== "--rounds").map(Number);
+  const sizes = numbers.length > 0 ? numbers : [300, 3_000, 30_000];
+  if (Deno.args.includes("--rounds")) {
+    for (const run of await countRounds(sizes)) {
+      // deno-lint-ignore no-console
+      console.log(
+        `${int(run.items)} ${run.order}: ${run.one.rounds} → ${run.eight.rounds} rounds, ${
+          fixed(run.one.rounds / run.eight.rounds, 2)
+        }x; requests ${run.one.requests} → ${run.eight.requests}`,
+      );
+    }
+  } else {
+    const result = await measureParallel({ sizes, latencyMs: 20, repeats: 3 });
+    // deno-lint-ignore no-console
+    for (const run of result.runs) console.log(describeRun(run));
+  }
 }
