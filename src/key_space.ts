@@ -17,6 +17,10 @@
  *   characters only, so they look like ids (`3a7f0c21-9b`), and UUIDs, prefixed ids
  *   (`fr.5867be74-...`) and numbers written as strings all come out about evenly spread.
  *
+ * Ids that are random UUIDs can also be checked for it ({@linkcode uniformIds}): then the first
+ * page alone tells how many items the listing holds, and where to cut it, before anything else is
+ * read.
+ *
  * Internal to this repository (not exported from `mod.ts`).
  *
  * @module
@@ -204,4 +208,62 @@ function rank(alphabet: readonly number[], code: number): number {
     else high = middle;
   }
   return low - 1;
+}
+
+/** A UUID as Toloka writes it (lower-case hex, any version). */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const LOWEST_UUID = "00000000-0000-0000-0000-000000000000";
+const HIGHEST_UUID = "ffffffff-ffff-ffff-ffff-ffffffffffff";
+
+/** Fewer ids than this say too little about their spread. */
+const UNIFORM_SAMPLE_MIN = 20;
+
+/** What a first page of uniformly spread ids tells: see {@linkcode uniformIds}. */
+export interface UniformIds {
+  /** A projection of the whole space of UUIDs (no shared prefix). */
+  readonly space: KeySpace;
+  /** Items per unit of position, as the first page measured it. */
+  readonly density: number;
+  /** Where the listing starts and ends (the caller's bounds, or the first and last UUIDs). */
+  readonly start: number;
+  /** See {@linkcode UniformIds.start}. */
+  readonly end: number;
+  /** The key at {@linkcode UniformIds.end}. */
+  readonly endKey: string;
+}
+
+/**
+ * Checks the first page of an order by id against random UUIDs: every id a UUID, and their
+ * positions spread like a uniform sample from the start of the listing (a Kolmogorov-Smirnov
+ * test at about 0.3%). Then the page's density holds for the whole listing, whose size is known
+ * within about `1/√n`. `undefined` when any of this fails (prefixed ids, numbers, clusters, a
+ * page too small to tell): the scan then measures as it goes.
+ *
+ * @param first The first page's ids, in the order.
+ * @param bounds The caller's bounds on ids, in the order's direction (`from` first).
+ */
+export function uniformIds(
+  order: Order,
+  first: readonly string[],
+  bounds: { readonly from?: string | undefined; readonly to?: string | undefined },
+): UniformIds | undefined {
+  if (first.length < UNIFORM_SAMPLE_MIN || !first.every((id) => UUID.test(id))) return undefined;
+  const descending = isDescending(order);
+  const startKey = bounds.from ?? (descending ? HIGHEST_UUID : LOWEST_UUID);
+  const endKey = bounds.to ?? (descending ? LOWEST_UUID : HIGHEST_UUID);
+  const space = idKeySpace(order, first, endKey);
+  if (!space.covers(startKey) || !first.every((id) => space.covers(id))) return undefined;
+  const start = space.positionOf(startKey);
+  const end = space.positionOf(endKey);
+  const span = space.positionOf(first.at(-1) as string) - start;
+  if (!(span > 0) || !(end > start)) return undefined;
+  // The ids before the last, as fractions of the span up to the last: uniform on [0, 1).
+  const count = first.length - 1;
+  let distance = 0;
+  for (let index = 0; index < count; index++) {
+    const x = (space.positionOf(first[index] as string) - start) / span;
+    distance = Math.max(distance, (index + 1) / count - x, x - index / count);
+  }
+  if (distance > 1.8 / Math.sqrt(count)) return undefined;
+  return { space, density: first.length / span, start, end, endKey };
 }

@@ -3,29 +3,47 @@
  * parts of the key space at once, and the pages still come out in the requested order, every
  * item exactly once, with a bounded number of pages held.
  *
- * ## Parts ("chunks") cut by measurement
+ * ## Parts ("chunks") cut at real values
  *
  * The key space (ids, or `created` values) is cut into consecutive chunks, each read by the
  * single-lane keyset logic of `pagination.ts` within its own range: `[from, to)` in the order's
  * direction, sent as filters merged with the caller's. Chunks cut at the same values never
  * overlap and leave nothing out, and ties on `created` always fall into one chunk, so exactly-once
- * holds whatever the cuts are; the cuts only decide how fast the scan goes.
+ * holds whatever the cuts are; the cuts only decide how fast the scan goes and how many requests
+ * it makes.
  *
- * 1. The first page and a probe (the same filter, reversed, `limit=1`: the last item) go out at
- *    once. The first page's ids and the last id set up the projection of `key_space.ts`.
- * 2. Every page measures density: `n` items over the span of positions it covers (a full page: up
- *    to its last item; a chunk's last page: up to the chunk's end). The last few measurements
- *    give the current estimate.
- * 3. Before a chunk's next request, the chunk is cut where it should hold 1.8 pages (two
- *    requests), and the rest becomes a new chunk right after it. So chunks are created just ahead
- *    of the consumer, from densities measured just behind, and a chunk found denser than expected
- *    is cut again as soon as its first page comes back.
+ * ## Requests: the serial scan's, plus about half of one per chunk
+ *
+ * 1. **The first page alone.** A listing of one page costs one request, as serially.
+ * 2. **The last page, and a first round of chunks.** The last page is read in reverse (the same
+ *    filter strictly past the first page, the order reversed): a real page, yielded at the very
+ *    end, that also tells where the listing ends. Ids that pass the check of `key_space.ts`
+ *    ({@linkcode uniformIds}, random UUIDs) tell from the first page alone how many items there
+ *    are (within about a tenth); then about as many requests as there are pages between the
+ *    first and the last go out with it (a listing of two pages costs two requests). In the
+ *    `created` orders, and for ids that fail the check, the size is unknown until the last page
+ *    is back, and only {@linkcode SPECULATIVE_PAGES} goes out with it, lost only when the listing
+ *    has two pages.
+ * 3. **Chunks of up to {@linkcode CHUNK_PAGES} pages**, cut just ahead of the consumer. Each
+ *    chunk's last page is partial, so chunks are as large as the page budget below lets eight
+ *    lanes run without stalling (three requests each). Chunks cut while few lanes are busy are
+ *    smaller, so that lanes come free in turn rather than all at once; what is left near the end
+ *    is shared among the free lanes. A lane with nothing to read takes over the far half of the
+ *    earliest chunk with more than a page and a half left past its request.
+ *
+ * Every page measures density: `n` items over the span of positions it covers. A chunk is cut
+ * by its own last page's density (the most local estimate: ties and bursts on `created`, a
+ * cluster of prefixed ids) or, before it has one, by the recent pages'. A chunk found denser
+ * than expected is cut again before its next request. A run of ties on `created` is one point
+ * of the key space: its chunk reads it by id, and when the run's ids are random UUIDs and more
+ * than a page and a half of it is left, the rest is cut into parts by id, read at once.
  *
  * ## Lanes and memory
  *
  * At most `concurrency` requests are in flight. Requests go to the earliest chunk that needs one
- * (the one the consumer reads first), and a new chunk is only cut when all earlier ones are busy.
- * Requests in flight plus pages fetched and not yet taken never exceed
+ * (the one the consumer reads first). A chunk's next request goes out as soon as its page has
+ * passed the checks paging needs, before the rest of the page is checked (`listing_step.ts`).
+ * Requests in flight plus pages fetched and not yet taken (the last page included) never exceed
  * `concurrency` × {@linkcode PAGES_PER_LANE}, except for one request of the chunk the consumer is
  * waiting on. Lanes ahead of a slow consumer stall once that budget is used up.
  *
@@ -41,17 +59,51 @@ import {
   idKeySpace,
   keyComparer,
   type KeySpace,
+  uniformIds,
 } from "./key_space.ts";
 import { checkAnswer, completeAnswer, readListing } from "./listing_step.ts";
-import { ordersById, reversed } from "./order.ts";
-import { type Cursor, cursorKey, type PagingPlan, rangePlan, START } from "./pagination.ts";
+import { isDescending, ordersById, reversed } from "./order.ts";
+import {
+  applyPage,
+  type Cursor,
+  cursorKey,
+  type PagedItem,
+  type PagingPlan,
+  positionOf,
+  rangePlan,
+  START,
+} from "./pagination.ts";
 import { yieldToEventLoop } from "./abort.ts";
 import { createdOf } from "./raw_created.ts";
-import { completeListingPage, type ListedItem } from "./schema.ts";
+import { completeListingPage } from "./schema.ts";
 import type { Attachment, AttachmentPage } from "./types.ts";
+
+/** What the scan reads of an item: its id, and its parsed `created` (through `createdOf`). */
+type Item = PagedItem;
 
 /** Pages each lane may hold ahead of the consumer (fetched or in flight). */
 export const PAGES_PER_LANE = 3;
+
+/**
+ * The size of a chunk, in pages of `batchSize`: three requests, the last partly empty. Eight
+ * lanes on chunks of three requests use 22 of the 24 pages of the budget when they all start
+ * together; larger chunks lose fewer requests but stall lanes on the budget, smaller ones lose
+ * more (measured in the emulator round by round, 30 to 300 pages).
+ */
+export const CHUNK_PAGES = 2.7;
+
+/**
+ * Requests past the first page sent with the last page when the listing's size is unknown: one,
+ * lost only when the listing holds two pages. More would make the middle-sized listings faster
+ * and the small ones dearer.
+ */
+export const SPECULATIVE_PAGES = 1;
+
+/**
+ * Pages per lane up to which what is left of a listing is shared among the free lanes instead of
+ * cut into chunks of {@linkcode CHUNK_PAGES}.
+ */
+const NEAR_END_PAGES = CHUNK_PAGES;
 
 /** How many recent measurements the density estimate averages. */
 const MEASUREMENTS = 8;
@@ -75,14 +127,33 @@ export interface ParallelScanOptions {
   readonly signal: AbortSignal;
 }
 
+/** A page's count of items between two keys (the span is projected when the density is asked). */
+interface Measurement {
+  readonly items: number;
+  readonly from: string;
+  readonly to: string;
+}
+
+/** A page of a chunk: its items once checked through. */
+interface Page {
+  items: Attachment[] | undefined;
+}
+
 /** One part of the key space and the state of its reading. */
 class Chunk {
   plan: PagingPlan;
   readonly from: Boundary | undefined;
   to: Boundary | undefined;
   cursor: Cursor | null = START;
-  readonly pages: Attachment[][] = [];
+  /** Its pages in order; a page still being checked has no items yet. */
+  readonly pages: Page[] = [];
   busy = false;
+  /** Covered by the last page: answers still on their way are dropped. */
+  ended = false;
+  /** Part of a run of ties on `created`, read by id: never cut by position. */
+  tie = false;
+  /** The density its last page measured. */
+  measured: Measurement | undefined;
 
   constructor(plan: PagingPlan, from: Boundary | undefined, to: Boundary | undefined) {
     this.plan = plan;
@@ -106,13 +177,6 @@ export function parallelPages(
   return new ParallelScan(options).pages();
 }
 
-/** A page's count of items between two keys (the span is projected when the density is asked). */
-interface Measurement {
-  readonly items: number;
-  readonly from: string;
-  readonly to: string;
-}
-
 class ParallelScan {
   readonly #plan: PagingPlan;
   readonly #concurrency: number;
@@ -129,12 +193,26 @@ class ParallelScan {
   #buffered = 0;
   /** Answers arrived and being checked: not in flight any more, not yet filed. */
   #processing = 0;
-  /** `starting` until the first page and the probe are back; `single` when no cut is possible. */
-  #mode: "starting" | "cutting" | "single" = "starting";
+  /**
+   * `first` until the first page is back; `single` when it was the whole listing or no cut is
+   * possible; else `cutting`.
+   */
+  #mode: "first" | "cutting" | "single" = "first";
   #space: KeySpace | undefined;
-  /** The key of the last item, from the probe (`null`: the probe found nothing). */
-  #end: string | null | undefined;
-  #first: ListedItem[] | undefined;
+  /** The chunk of the last page, read in reverse; `undefined` once it is known to hold nothing. */
+  #tail: Chunk | undefined;
+  /** Whether the last page is back. */
+  #endKnown = false;
+  /** The key the listing ends at, once known (or estimated from uniform ids). */
+  #end: string | undefined;
+  /** Where uniform ids put the start of the last page, before it is back. */
+  #estimatedEnd: number | undefined;
+  /** Requests that may still go out, past the first page, before the last page is back. */
+  #speculation = 0;
+  /** The first page's ids, for the projection of ids that are not uniform. */
+  #firstIds: string[] | undefined;
+  /** The last item given to the consumer. */
+  #lastYielded: Item | undefined;
   #failure: { error: unknown } | undefined;
   #closed = false;
   #wake: (() => void) | undefined;
@@ -143,7 +221,7 @@ class ParallelScan {
     this.#plan = options.plan;
     this.#concurrency = options.concurrency;
     this.#limit = options.concurrency * PAGES_PER_LANE;
-    this.#target = Math.max(1, Math.floor(options.plan.batchSize * 9 / 5));
+    this.#target = Math.max(1, Math.floor(options.plan.batchSize * CHUNK_PAGES));
     this.#fetchListing = options.fetchListing;
     this.#signal = AbortSignal.any([options.signal, this.#controller.signal]);
     this.#byId = ordersById(options.plan.order);
@@ -154,21 +232,22 @@ class ParallelScan {
     const head = new Chunk(this.#plan, undefined, undefined);
     this.#chunks.push(head);
     void this.#read(head);
-    void this.#probe();
     try {
       for (;;) {
         if (this.#failure !== undefined) throw this.#failure.error;
         const chunk = this.#chunks[0];
         if (chunk === undefined) return undefined;
-        const items = chunk.pages.shift();
+        const items = chunk.pages[0]?.items;
         if (items !== undefined) {
+          chunk.pages.shift();
           this.#buffered--;
+          this.#lastYielded = items.at(-1);
           const more = this.#chunks.length > 1 || !chunk.fetched || chunk.pages.length > 0;
           this.#pump();
           yield { items, has_more: more };
           continue;
         }
-        if (chunk.fetched) {
+        if (chunk.fetched && chunk.pages.length === 0) {
           this.#chunks.shift();
           this.#pump();
           continue;
@@ -193,31 +272,47 @@ class ParallelScan {
     this.#notify();
   }
 
-  /** Sends requests while lanes and the page budget allow, earliest chunk first. */
-  #pump(): void {
-    if (this.#closed || this.#failure !== undefined || this.#mode === "starting") return;
+  /** Sends requests while lanes and the page budget allow, earliest chunk first; whether any. */
+  #pump(): boolean {
+    if (this.#closed || this.#failure !== undefined || this.#mode === "first") return false;
+    let sent = false;
     while (this.#inFlight < this.#concurrency) {
-      const chunk = this.#chunks.find((c) => !c.busy && c.cursor !== null);
-      if (chunk === undefined) return;
-      const waitedOn = chunk === this.#chunks[0] && chunk.pages.length === 0;
+      if (!this.#endKnown && this.#speculation <= 0) return sent;
+      const index = this.#chunks.findIndex((c) => !c.busy && c.cursor !== null && c !== this.#tail);
+      const chunk = this.#chunks[index];
       const held = this.#inFlight + this.#processing + this.#buffered;
-      if (held >= this.#limit && !waitedOn) return;
+      // No chunk waits for a lane: this one takes over the far half of the earliest busy chunk
+      // with more than a page and a half left past its request, rather than stay idle.
+      if (chunk === undefined && this.#endKnown && held < this.#limit && this.#steal()) continue;
+      if (chunk === undefined) return sent;
+      const waitedOn = chunk === this.#chunks[0] && chunk.pages.length === 0;
+      if (held >= this.#limit && !waitedOn) return sent;
       if (this.#mode === "cutting") this.#cut(chunk);
+      if (!this.#endKnown) this.#speculation--;
       void this.#read(chunk);
+      sent = true;
     }
+    return sent;
   }
 
-  #keyOf(item: ListedItem): string {
+  #keyOf(item: Item): string {
     return this.#byId ? item.id : (createdOf(item) as { key: string }).key;
+  }
+
+  /** Whether `a` comes after `b` in the order, `created` ties broken by id. */
+  #after(a: Item, b: Item): boolean {
+    const byKey = this.#compare(this.#keyOf(a), this.#keyOf(b));
+    return byKey > 0 || (byKey === 0 && this.#compare(a.id, b.id) > 0);
   }
 
   /**
    * Sends a chunk's next request and files its page. Never rejects: failures end the scan.
    *
-   * The lane is given back as soon as the answer arrives, before the page is checked: other
-   * chunks' requests go out (with a turn of the event loop to send them) while this page is
-   * processed, so answers that arrive together do not keep lanes idle while the thread works
-   * through them one by one. The page still counts against the budget meanwhile.
+   * In the two stages of `listing_step.ts`: once what paging needs is checked, the cursor moves,
+   * the page takes its place (empty until checked through) and the lane is given back, so this
+   * chunk's next request and others go out (with a turn of the event loop to send them) while
+   * the rest of the page is checked. Answers that arrive together then do not wait for the
+   * thread to work through them all. The page counts against the budget meanwhile.
    */
   async #read(chunk: Chunk): Promise<void> {
     const cursor = chunk.cursor as Cursor;
@@ -226,75 +321,278 @@ class ParallelScan {
     chunk.busy = true;
     this.#inFlight++;
     let arrived = false;
+    let released = false;
+    let page: Page | undefined;
     try {
       const body = await this.#fetchListing(plan, cursor, this.#signal);
       if (this.#closed) return;
       arrived = true;
       this.#inFlight--;
       this.#processing++;
-      if (this.#mode === "cutting") {
-        this.#pump();
-        await yieldToEventLoop();
-        if (this.#closed) return;
-      }
+      // Stage 1: what paging needs. The chunk's next request can go out then.
       const answer = checkAnswer(plan, cursor, body);
-      const items = completeAnswer(answer);
-      const { listing } = answer;
-      if (this.#mode === "starting") this.#first ??= listing.items;
-      else this.#measure(start, listing.items, listing.has_more, chunk);
-      chunk.cursor = answer.step.next;
-      if (items.length > 0) {
-        chunk.pages.push(items);
-        this.#buffered++;
+      // Ended: covered by the last page meanwhile, nothing of it is filed.
+      if (!chunk.ended) {
+        const first = this.#mode === "first";
+        const { listing, step } = answer;
+        let next = step.next;
+        const to = chunk.to;
+        if (
+          to !== undefined &&
+          step.items.some((item) => this.#compare(this.#keyOf(item), to.key) >= 0)
+        ) {
+          // Bounded by the last page after this request went out: the rest is in that page.
+          next = null;
+        }
+        // A part of a run of ties ends with the run.
+        if (chunk.tie && next?.phase === "past") next = null;
+        if (first) this.#begin(chunk, listing.items, next);
+        else this.#measure(start, listing.items, listing.has_more, chunk);
+        chunk.cursor = next;
+        if (next?.phase === "ties" && !chunk.tie && this.#mode === "cutting") {
+          this.#splitTies(chunk, cursor, step.items, next);
+        }
+        if (step.items.length > 0) {
+          page = { items: undefined };
+          chunk.pages.push(page);
+        }
+        if (!first) {
+          chunk.busy = false;
+          released = true;
+          if (this.#pump()) {
+            await yieldToEventLoop();
+            if (this.#closed) return;
+          }
+        }
       }
+      // Stage 2: the rest of the page checked and made attachments, while those requests travel.
+      const items = completeAnswer(answer);
+      if (page !== undefined) this.#fill(chunk, page, items);
+      page = undefined;
     } catch (error) {
       this.#fail(error);
       return;
     } finally {
-      chunk.busy = false;
+      if (!released) chunk.busy = false;
+      if (page !== undefined) chunk.pages.splice(chunk.pages.indexOf(page), 1);
       if (arrived) this.#processing--;
       else this.#inFlight--;
     }
-    this.#start();
     this.#pump();
     this.#notify();
   }
 
-  /** Reads the last item in the order: the same filter, reversed, one item. */
-  async #probe(): Promise<void> {
-    const plan: PagingPlan = { ...this.#plan, order: reversed(this.#plan.order), batchSize: 1 };
-    this.#inFlight++;
-    try {
-      const body = await this.#fetchListing(plan, START, this.#signal);
-      if (this.#closed) return;
-      const listing = readListing(plan.order, body);
-      completeListingPage(listing.items);
-      const last = listing.items[0];
-      this.#end = last === undefined ? null : this.#keyOf(last);
-    } catch (error) {
-      this.#fail(error);
+  /**
+   * Puts a checked page's items in its place, less any the last page has (it may have bounded or
+   * ended the chunk meanwhile).
+   */
+  #fill(chunk: Chunk, page: Page, attachments: Attachment[]): void {
+    const to = chunk.to;
+    const items = chunk.ended
+      ? []
+      : to === undefined
+      ? attachments
+      : attachments.filter((item) => this.#compare(this.#keyOf(item), to.key) < 0);
+    if (items.length === 0) {
+      chunk.pages.splice(chunk.pages.indexOf(page), 1);
       return;
-    } finally {
-      this.#inFlight--;
     }
-    this.#start();
-    this.#pump();
-    this.#notify();
+    page.items = items;
+    this.#buffered++;
   }
 
-  /** Once the first page and the probe are back: sets up the key space, or gives up cutting. */
-  #start(): void {
-    if (this.#mode !== "starting" || this.#first === undefined || this.#end === undefined) return;
-    const first = this.#first;
-    this.#first = undefined;
-    const head = this.#chunks[0] as Chunk;
-    if (this.#end === null || head.cursor === null) {
+  /**
+   * Once the first page is back: sends the last page and decides how many chunks may go out
+   * with it.
+   */
+  #begin(head: Chunk, first: readonly Item[], next: Cursor | null): void {
+    const last = first.at(-1);
+    if (next === null || last === undefined) {
       this.#mode = "single";
       return;
     }
     this.#mode = "cutting";
-    if (!this.#byId) this.#space = createdKeySpace(this.#plan.order);
-    this.#measure(undefined, first, true, head);
+    this.#record({
+      items: first.length - 1,
+      from: this.#keyOf(first[0] as Item),
+      to: this.#keyOf(last),
+    });
+    if (this.#byId) {
+      const filter = this.#plan.filter;
+      const descending = isDescending(this.#plan.order);
+      const uniform = uniformIds(this.#plan.order, first.map((item) => item.id), {
+        from: descending ? filter.id_lt ?? filter.id_lte : filter.id_gt ?? filter.id_gte,
+        to: descending ? filter.id_gt ?? filter.id_gte : filter.id_lt ?? filter.id_lte,
+      });
+      if (uniform !== undefined) {
+        this.#space = uniform.space;
+        this.#end = uniform.endKey;
+        // The last page covers about a page's worth of positions before the end.
+        this.#estimatedEnd = uniform.end - this.#plan.batchSize / uniform.density;
+        const middle = uniform.density * (this.#estimatedEnd - this.#space.positionOf(last.id));
+        // As many requests as the pages between the first and the last (known within a tenth).
+        this.#speculation = Math.min(
+          this.#concurrency - 1,
+          Math.max(0, Math.round(middle / this.#plan.batchSize)),
+        );
+      } else {
+        // No projection before the last id is known: the only request is the head's next page.
+        this.#firstIds = first.map((item) => item.id);
+        this.#speculation = SPECULATIVE_PAGES;
+      }
+    } else {
+      this.#space = createdKeySpace(this.#plan.order);
+      this.#speculation = Math.min(this.#concurrency - 1, SPECULATIVE_PAGES);
+    }
+    const tail = new Chunk(
+      { ...this.#pastFirst(last), order: reversed(this.#plan.order) },
+      undefined,
+      undefined,
+    );
+    this.#tail = tail;
+    this.#chunks.push(tail);
+    void this.#readTail(tail, head, last);
+  }
+
+  /**
+   * The plan of the items past the first page's last: strictly past its id (a listing of two
+   * pages then costs two requests), or from its `created` on (ties there may go on past it).
+   */
+  #pastFirst(last: Item): PagingPlan {
+    if (!this.#byId) return rangePlan(this.#plan, positionOf(last).created, undefined);
+    // The first page lies within the caller's range: its last id is the tighter bound.
+    const filter = { ...this.#plan.filter };
+    if (this.#plan.order === "id") {
+      delete filter.id_gte;
+      filter.id_gt = last.id;
+    } else {
+      delete filter.id_lte;
+      filter.id_lt = last.id;
+    }
+    return { ...this.#plan, filter };
+  }
+
+  /**
+   * Reads the last page (in reverse), files it as the last chunk and bounds the chunk before it.
+   * Never rejects: failures end the scan.
+   */
+  async #readTail(tail: Chunk, head: Chunk, firstLast: Item): Promise<void> {
+    tail.busy = true;
+    this.#inFlight++;
+    try {
+      const body = await this.#fetchListing(tail.plan, START, this.#signal);
+      if (this.#closed) return;
+      const listing = readListing(tail.plan.order, body);
+      applyPage(tail.plan, START, listing);
+      const items = completeListingPage(listing.items).toReversed();
+      const lowest = items[0];
+      if (!listing.has_more || lowest === undefined || !this.#after(lowest, firstLast)) {
+        // It holds everything past the first page: nothing is left to cut or read.
+        this.#cover(tail, head, firstLast, items.filter((item) => this.#after(item, firstLast)));
+      } else {
+        // Ties on `created` at its lowest value may go on before it: those stay with the middle.
+        const lowestKey = this.#keyOf(lowest);
+        const kept = this.#byId
+          ? items
+          : items.filter((item) => this.#compare(this.#keyOf(item), lowestKey) > 0);
+        this.#bound(tail, kept, lowestKey, items.at(-1) as Item);
+      }
+      this.#endKnown = true;
+      tail.cursor = null;
+    } catch (error) {
+      this.#fail(error);
+      return;
+    } finally {
+      tail.busy = false;
+      this.#inFlight--;
+    }
+    this.#pump();
+    this.#notify();
+  }
+
+  /**
+   * The last page covered the whole rest: every chunk past the first page ends, and what they
+   * fetched is dropped (the last page has it).
+   */
+  #cover(tail: Chunk, head: Chunk, firstLast: Item, items: Attachment[]): void {
+    const beyond = (item: Item): boolean => this.#after(item, firstLast);
+    for (const chunk of this.#chunks.slice()) {
+      if (chunk === tail) continue;
+      this.#trim(chunk, beyond);
+      chunk.ended = true;
+      chunk.cursor = null;
+      if (chunk !== head) this.#chunks.splice(this.#chunks.indexOf(chunk), 1);
+    }
+    this.#file(tail, items);
+  }
+
+  /**
+   * Files the last page and bounds the chunks before it at its lowest kept key: chunks wholly
+   * past it are dropped, the one it falls into ends there.
+   */
+  #bound(tail: Chunk, kept: Attachment[], lowestKey: string, highest: Item): void {
+    const first = kept[0];
+    if (first !== undefined && kept.length > 1) {
+      this.#record({ items: kept.length - 1, from: this.#keyOf(first), to: this.#keyOf(highest) });
+    }
+    if (this.#byId && this.#estimatedEnd === undefined && this.#firstIds !== undefined) {
+      // Ids that failed the uniform check: the projection of the first page's ids and the last.
+      this.#space = idKeySpace(this.#plan.order, this.#firstIds, highest.id);
+    }
+    this.#estimatedEnd = undefined;
+    this.#end = this.#byId ? highest.id : lowestKey;
+    if (first === undefined) {
+      // All of it at one `created` value: it only tells where the listing ends.
+      this.#chunks.splice(this.#chunks.indexOf(tail), 1);
+      this.#tail = undefined;
+      return;
+    }
+    const boundary: Boundary = this.#byId
+      ? { value: first.id, key: first.id }
+      : { value: positionOf(first).created, key: this.#keyOf(first) };
+    this.#end = boundary.key;
+    const beyond = (item: Item): boolean => this.#compare(this.#keyOf(item), boundary.key) >= 0;
+    for (const chunk of this.#chunks.slice()) {
+      if (chunk === tail) continue;
+      this.#trim(chunk, beyond);
+      if (chunk.from !== undefined && this.#compare(chunk.from.key, boundary.key) >= 0) {
+        // Wholly inside the last page.
+        chunk.ended = true;
+        chunk.cursor = null;
+        this.#chunks.splice(this.#chunks.indexOf(chunk), 1);
+      } else if (
+        !chunk.tie && (chunk.to === undefined || this.#compare(chunk.to.key, boundary.key) > 0)
+      ) {
+        chunk.to = boundary;
+        chunk.plan = rangePlan(this.#plan, chunk.from?.value, boundary.value);
+        const at = chunk.cursor === null ? undefined : cursorKey(chunk.cursor);
+        if (at !== undefined && this.#compare(at, boundary.key) >= 0) chunk.cursor = null;
+      }
+    }
+    this.#file(tail, kept);
+  }
+
+  /** Drops the items of a chunk's fetched pages that the last page holds. */
+  #trim(chunk: Chunk, beyond: (item: Item) => boolean): void {
+    for (let index = chunk.pages.length - 1; index >= 0; index--) {
+      const page = chunk.pages[index] as Page;
+      // A page still being checked is trimmed when it is filled.
+      if (page.items === undefined) continue;
+      page.items = page.items.filter((item) => !beyond(item));
+      if (page.items.length === 0) {
+        chunk.pages.splice(index, 1);
+        this.#buffered--;
+      }
+    }
+  }
+
+  /** Files the last page's items, less any the consumer already has. */
+  #file(tail: Chunk, items: Attachment[]): void {
+    const yielded = this.#lastYielded;
+    const left = yielded === undefined ? items : items.filter((item) => this.#after(item, yielded));
+    if (left.length === 0) return;
+    tail.pages.push({ items: left });
+    this.#buffered++;
   }
 
   /**
@@ -304,7 +602,7 @@ class ParallelScan {
    */
   #measure(
     start: string | undefined,
-    items: readonly ListedItem[],
+    items: readonly Item[],
     hasMore: boolean,
     chunk: Chunk,
   ): void {
@@ -312,71 +610,157 @@ class ParallelScan {
     const last = items.at(-1);
     if (first === undefined || last === undefined) {
       if (start !== undefined && chunk.to !== undefined) {
-        this.#record({ items: 0, from: start, to: chunk.to.key });
+        this.#record({ items: 0, from: start, to: chunk.to.key }, chunk);
       }
       return;
     }
     const from = start ?? this.#keyOf(first);
     const count = start === undefined ? items.length - 1 : items.length;
     if (hasMore) {
-      this.#record({ items: count, from, to: this.#keyOf(last) });
-      if (this.#byId && items.length > 1 && typeof this.#end === "string") {
+      this.#record({ items: count, from, to: this.#keyOf(last) }, chunk);
+      if (
+        this.#byId && this.#endKnown && items.length > 1 && typeof this.#end === "string"
+      ) {
         this.#space = idKeySpace(this.#plan.order, items.map((item) => item.id), this.#end);
       }
     } else if (chunk.to !== undefined) {
-      this.#record({ items: count, from, to: chunk.to.key });
+      this.#record({ items: count, from, to: chunk.to.key }, chunk);
     }
   }
 
-  #record(measurement: Measurement): void {
+  #record(measurement: Measurement, chunk?: Chunk): void {
     this.#measurements.push(measurement);
     if (this.#measurements.length > MEASUREMENTS) this.#measurements.shift();
+    if (chunk !== undefined) chunk.measured = measurement;
   }
 
   /**
-   * Items per unit of position, from the recent measurements this projection covers
-   * (`Infinity`: all on one point).
+   * Items per unit of position: the chunk's own last page if it has one (the most local
+   * estimate), else the recent pages this projection covers. A page all at one point (a run of
+   * ties on `created`) is a point, not a density: it says nothing of what comes after it.
    */
-  #density(space: KeySpace): number {
+  #density(space: KeySpace, chunk: Chunk): number {
+    const spanOf = (measurement: Measurement): number =>
+      space.covers(measurement.from) && space.covers(measurement.to)
+        ? space.positionOf(measurement.to) - space.positionOf(measurement.from)
+        : 0;
+    const own = chunk.measured;
+    const ownSpan = own === undefined ? 0 : spanOf(own);
+    const local = own !== undefined && ownSpan > 0 ? (own.items + 1) / ownSpan : 0;
     let items = 1;
     let span = 0;
     for (const measurement of this.#measurements) {
-      if (!space.covers(measurement.from) || !space.covers(measurement.to)) continue;
+      const covered = spanOf(measurement);
+      if (!(covered > 0)) continue;
       items += measurement.items;
-      span += Math.max(0, space.positionOf(measurement.to) - space.positionOf(measurement.from));
+      span += covered;
     }
-    return items / span;
+    return local > 0 ? local : items / span;
   }
 
   /**
-   * Cuts a chunk about to be read where it should hold 1.8 pages; the rest becomes the next
-   * chunk. Only when the rest should hold more than half as much again.
-   *
-   * Why 1.8 pages: a chunk's last page is partly empty, and estimates miss by a third or more on
-   * clustered data (ties on `created` come in bursts), so single-page chunks average about two
-   * thirds of a page per request; two-page chunks bring that to about four fifths. The last
-   * chunk is shared among the free lanes instead, so the end of a listing comes in together.
+   * A chunk about to drain a run of ties on `created` by id: when the run's ids are random UUIDs,
+   * this page's share of them tells how long the run is, and the rest of it is cut into parts by
+   * id, read at once; the chunk's part past the run becomes a chunk of its own.
    */
-  #cut(chunk: Chunk): void {
+  #splitTies(
+    chunk: Chunk,
+    cursor: Cursor,
+    items: readonly Item[],
+    next: Extract<Cursor, { phase: "ties" }>,
+  ): void {
+    const filter = this.#plan.filter;
     const space = this.#space;
-    const start = chunk.cursor === null ? undefined : cursorKey(chunk.cursor) ?? chunk.from?.key;
-    const end = chunk.to?.key ?? this.#end;
-    if (space === undefined || start === undefined || typeof end !== "string") return;
-    const from = space.positionOf(start);
-    const density = this.#density(space);
-    const remaining = density * (space.positionOf(end) - from);
-    let target = this.#target;
-    if (chunk.to === undefined) {
-      // The tail: share what is left among the free lanes, so the last pages come in together
-      // rather than one lane reading the end page after page.
-      const free = Math.max(1, this.#concurrency - this.#inFlight);
-      target = Math.max(Math.ceil(target / 4), Math.min(target, remaining / free));
+    if (
+      space === undefined || filter.id_gt !== undefined || filter.id_gte !== undefined ||
+      filter.id_lt !== undefined || filter.id_lte !== undefined
+    ) {
+      return;
     }
-    if (!(remaining > 1.5 * target)) return;
-    const boundary = space.boundaryNear(from + target / density, start, chunk.to?.key);
-    if (boundary === undefined) return;
-    // The last chunk ends with the probe's item: no cut beyond it.
-    if (chunk.to === undefined && this.#compare(boundary.key, end) > 0) return;
+    const ties = items.filter((item) => this.#keyOf(item) === next.key).map((item) => item.id);
+    const descending = isDescending(this.#plan.order);
+    // The run's ids so far: from its first (it began on this page) or past the cursor's.
+    const since = (cursor.phase === "after" || cursor.phase === "ties") && cursor.key === next.key
+      ? cursor.id
+      : undefined;
+    const uniform = uniformIds(descending ? "-id" : "id", ties, { from: since });
+    if (uniform === undefined) return;
+    const from = uniform.space.positionOf(next.id);
+    const remaining = uniform.density * (uniform.end - from);
+    if (!(remaining > 1.5 * this.#plan.batchSize)) return;
+    const parts = Math.min(this.#concurrency, Math.ceil(remaining / (0.85 * this.#plan.batchSize)));
+    const cuts: string[] = [];
+    let after = next.id;
+    for (let part = 1; part < parts; part++) {
+      const boundary = uniform.space.boundaryNear(
+        from + part * (uniform.end - from) / parts,
+        after,
+        undefined,
+      );
+      if (boundary === undefined) break;
+      cuts.push(boundary.value);
+      after = boundary.value;
+    }
+    if (cuts.length === 0) return;
+    const at = { value: next.created, key: next.key };
+    const past = space.boundaryNear(space.positionOf(next.key), next.key, chunk.to?.key);
+    const tiePlan = (low: string | undefined, high: string | undefined): PagingPlan => {
+      const narrowed = { ...filter };
+      delete narrowed.created_gt;
+      delete narrowed.created_lt;
+      narrowed.created_gte = next.created;
+      narrowed.created_lte = next.created;
+      if (low !== undefined) narrowed[descending ? "id_lte" : "id_gte"] = low;
+      if (high !== undefined) narrowed[descending ? "id_gt" : "id_lt"] = high;
+      return { ...this.#plan, filter: narrowed };
+    };
+    const end = past ?? chunk.to;
+    const added: Chunk[] = cuts.map((low, index) => {
+      const part = new Chunk(tiePlan(low, cuts[index + 1]), at, end);
+      part.tie = true;
+      return part;
+    });
+    if (past !== undefined) {
+      added.push(new Chunk(rangePlan(this.#plan, past.value, chunk.to?.value), past, chunk.to));
+    }
+    chunk.plan = tiePlan(undefined, cuts[0]);
+    chunk.tie = true;
+    chunk.to = end;
+    this.#chunks.splice(this.#chunks.indexOf(chunk) + 1, 0, ...added);
+  }
+
+  /**
+   * Splits the earliest busy chunk that has more than a page and a half left past the page it is
+   * reading: the far half becomes a new chunk, which the next free lane reads. Whether any was
+   * split.
+   */
+  #steal(): boolean {
+    const space = this.#space;
+    if (space === undefined) return false;
+    for (const chunk of this.#chunks) {
+      if (
+        !chunk.busy || chunk.tie || chunk === this.#tail || chunk.cursor === null ||
+        chunk.to === undefined
+      ) {
+        continue;
+      }
+      const start = cursorKey(chunk.cursor) ?? chunk.from?.key;
+      if (start === undefined) continue;
+      const density = this.#density(space, chunk);
+      // Past the page in flight, as far as the density says it reaches, and a little more.
+      const from = space.positionOf(start) + 1.1 * this.#plan.batchSize / density;
+      const left = density * (space.positionOf(chunk.to.key) - from);
+      if (!(left > 1.5 * this.#plan.batchSize)) continue;
+      const boundary = space.boundaryNear(from + left / 2 / density, start, chunk.to.key);
+      if (boundary === undefined) continue;
+      this.#split(chunk, boundary);
+      return true;
+    }
+    return false;
+  }
+
+  /** Cuts a chunk at `boundary`: the part past it becomes the next chunk. */
+  #split(chunk: Chunk, boundary: Boundary): void {
     const rest = new Chunk(
       rangePlan(this.#plan, boundary.value, chunk.to?.value),
       boundary,
@@ -385,5 +769,47 @@ class ParallelScan {
     chunk.to = boundary;
     chunk.plan = rangePlan(this.#plan, chunk.from?.value, boundary.value);
     this.#chunks.splice(this.#chunks.indexOf(chunk) + 1, 0, rest);
+  }
+
+  /**
+   * Cuts a chunk about to be read where it should hold {@linkcode CHUNK_PAGES} pages; the rest
+   * becomes the next chunk. Only when the rest should hold more than half as much again.
+   */
+  #cut(chunk: Chunk): void {
+    if (chunk.tie) return;
+    const space = this.#space;
+    const start = chunk.cursor === null ? undefined : cursorKey(chunk.cursor) ?? chunk.from?.key;
+    if (space === undefined || start === undefined) return;
+    const end = chunk.to?.key ?? this.#end;
+    const from = space.positionOf(start);
+    const density = this.#density(space, chunk);
+    const endAt = chunk.to === undefined && this.#estimatedEnd !== undefined
+      ? this.#estimatedEnd
+      : end === undefined
+      ? Infinity
+      : space.positionOf(end);
+    const remaining = density * (endAt - from);
+    let target = this.#target;
+    if (chunk.to === undefined || chunk.to.key === this.#end) {
+      // The last chunk: once what is left fits the free lanes at up to NEAR_END_PAGES each, it
+      // is shared among them (and one more, the next to come free), so that the last pages
+      // come in together rather than one lane reading the end page after page.
+      let free = Math.max(1, this.#concurrency - this.#inFlight);
+      if (!this.#endKnown) free = Math.max(1, Math.min(free, this.#speculation));
+      const share = remaining / (free + 1);
+      let size = share <= NEAR_END_PAGES * this.#plan.batchSize ? share : target;
+      // Lanes that start together would finish together and fill the page budget with pages
+      // the consumer cannot take yet: the first ones cut get less, so they come free in turn.
+      size *= Math.min(1, (this.#inFlight + 1) / this.#concurrency);
+      target = Math.max(0.75 * this.#plan.batchSize, size);
+    }
+    if (!(remaining > 1.5 * target)) return;
+    const boundary = space.boundaryNear(from + target / density, start, chunk.to?.key);
+    if (boundary === undefined) return;
+    // The last chunk ends before the last page: no cut beyond it.
+    if (chunk.to === undefined && end !== undefined && this.#compare(boundary.key, end) >= 0) {
+      return;
+    }
+    this.#split(chunk, boundary);
   }
 }

@@ -444,17 +444,18 @@ export interface IterateOptions extends RequestOptions {
    * listings where each page takes a while (a distant server, a slow network).
    *
    * With `1`, pages are requested one after another, each from the cursor of the last. Above
-   * `1`, the key space (`id` or `created`, as `order` says) is split into consecutive parts of
-   * about two pages each, cut where measured densities say (the first page and one extra request
-   * for the last item measure it; every page refines it), and that many parts are read at once
-   * just ahead of the consumer. Items still come in `order`, each exactly once (ties on `created`
-   * included); at most `3 × concurrency` pages are fetched or in flight ahead of the consumer,
-   * plus the one it waits for. Leaving the loop aborts every request in flight, and a failure in
-   * any part ends the iteration with that error.
+   * `1`, the first page goes out alone (a listing of one page costs one request), then the last
+   * page (read in reverse) with the first parts of the key space (`id` or `created`, as `order`
+   * says): consecutive parts of up to about three pages, cut where the first page says when ids
+   * are random UUIDs, else where measured densities say, read at once just ahead of the
+   * consumer. Items still come in `order`, each exactly once (ties on `created` included); at most
+   * `3 × concurrency` pages are fetched or in flight ahead of the consumer, plus the one it waits
+   * for. Leaving the loop aborts every request in flight, and a failure in any part ends the
+   * iteration with that error.
    *
    * Each lane sends its own requests: mind the API's rate limits (a `429` is retried, honouring
-   * `Retry-After`). Pages hold fewer than `batchSize` items on average (about four fifths), so a
-   * listing takes more requests than with one lane.
+   * `Retry-After`). Each part's last page is partly empty, so a listing takes more requests than
+   * with one lane (about a sixth more from 30 pages on).
    *
    * @default {1}
    *

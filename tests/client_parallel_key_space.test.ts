@@ -1,11 +1,13 @@
 /**
  * The key space projections behind the parallel scan: positions grow in the order's direction
  * and keep the order of keys, and boundaries lie strictly between the keys asked, written as a
- * filter accepts them (`created` with 6 fractional digits, ids from sampled characters).
+ * filter accepts them (`created` with 6 fractional digits, ids from sampled characters); and the
+ * uniform-id check, which sizes a listing of random UUIDs from its first page and turns down
+ * anything else.
  */
 
 import assert from "node:assert/strict";
-import { createdKeySpace, idKeySpace } from "../src/key_space.ts";
+import { createdKeySpace, idKeySpace, uniformIds } from "../src/key_space.ts";
 import { parseTimestamp } from "../src/timestamps.ts";
 import { TolokaEmulator } from "../src/testing/mod.ts";
 import { seeded } from "./client_helpers.ts";
@@ -96,4 +98,57 @@ Deno.test("ids spread evenly: equal spans of positions hold about equal counts",
     counts[bucket]!++;
   }
   for (const count of counts) assert.ok(count > 1_600 && count < 2_400, `${counts}`);
+});
+
+/** `count` random version 4 UUIDs from a seeded source. */
+function randomUuids(count: number, seed: number): string[] {
+  const random = seeded(seed);
+  const hex = (digits: number): string =>
+    Array.from({ length: digits }, () => Math.floor(random() * 16).toString(16)).join("");
+  return Array.from(
+    { length: count },
+    () => `${hex(8)}-${hex(4)}-4${hex(3)}-${"89ab"[Math.floor(random() * 4)]}${hex(3)}-${hex(12)}`,
+  );
+}
+
+Deno.test("uniformIds: a first page of random UUIDs tells the listing's size within a fifth", () => {
+  for (const [size, seed] of [[300, 1], [3_000, 2], [30_000, 3]] as const) {
+    const ids = randomUuids(size, seed).sort();
+    for (const order of ["id", "-id"] as const) {
+      const first = order === "id" ? ids.slice(0, 100) : ids.slice(-100).reverse();
+      const uniform = uniformIds(order, first, {});
+      assert.ok(uniform !== undefined, `${size} ${order}`);
+      const estimate = uniform.density * (uniform.end - uniform.start);
+      assert.ok(Math.abs(estimate / size - 1) < 0.2, `${size} ${order}: ${estimate}`);
+    }
+  }
+});
+
+Deno.test("uniformIds: the caller's bounds are the ends of the space", () => {
+  const ids = randomUuids(20_000, 4).sort();
+  // The ids from the 5,000th to the 15,000th: bounds at the ids just outside.
+  const inside = ids.slice(5_000, 15_000);
+  const uniform = uniformIds("id", inside.slice(0, 100), { from: ids[4_999], to: ids[15_000] });
+  assert.ok(uniform !== undefined);
+  const estimate = uniform.density * (uniform.end - uniform.start);
+  assert.ok(Math.abs(estimate / 10_000 - 1) < 0.2, `${estimate}`);
+});
+
+Deno.test("uniformIds: prefixed, numeric, clustered and short samples fail the check", () => {
+  const uuids = randomUuids(3_000, 5).sort();
+  const samples: [string, string[]][] = [
+    ["prefixed", uuids.slice(0, 100).map((id) => `fr.${id}`)],
+    ["numbers", Array.from({ length: 100 }, (_, i) => String(1_000_000 + i * 37))],
+    // Time-ordered (like UUID v7): one shared prefix, far from the start of the space.
+    ["clustered", uuids.slice(0, 100).map((id) => `018f3a${id.slice(6)}`)],
+    // A dense run at the start, then a gap: not a uniform sample.
+    ["run", [
+      ...uuids.slice(0, 90).map((id) => `0000${id.slice(4)}`).sort(),
+      ...uuids.slice(90, 100),
+    ]],
+    ["short", uuids.slice(0, 10)],
+  ];
+  for (const [name, sample] of samples) {
+    assert.equal(uniformIds("id", sample, {}), undefined, name);
+  }
 });

@@ -1,0 +1,260 @@
+/**
+ * How the parallel scan splits a listing, request by request: a listing of one page costs one
+ * request; the second round is the last page (read in reverse) and, for ids that pass the
+ * uniform check, as many chunks as the pages between, else the next page only; ties on
+ * `created` at the last page's edge and across cuts come out exactly once; an early break in the
+ * second round aborts everything. Requests are released round by round (every request sent
+ * while the previous round was answered forms the next), so counts are exact.
+ */
+
+import assert from "node:assert/strict";
+import type { Order } from "../mod.ts";
+import { clientFor, compareBy, referenceApi, scripted, seeded, tick } from "./client_helpers.ts";
+
+const SORTS: Record<Order, string[]> = {
+  id: ["id"],
+  "-id": ["-id"],
+  created: ["created", "id"],
+  "-created": ["-created", "-id"],
+};
+const ALL_ORDERS = ["id", "-id", "created", "-created"] as const;
+
+type Item = { id: string; created: string };
+
+/** `count` random version 4 UUIDs, seeded. */
+function uuids(count: number, seed: number): string[] {
+  const random = seeded(seed);
+  const hex = (digits: number): string =>
+    Array.from({ length: digits }, () => Math.floor(random() * 16).toString(16)).join("");
+  return Array.from(
+    { length: count },
+    () => `${hex(8)}-${hex(4)}-4${hex(3)}-${"89ab"[Math.floor(random() * 4)]}${hex(3)}-${hex(12)}`,
+  );
+}
+
+/** Items with these ids, one a millisecond apart in the given order (else in id order). */
+function itemsOf(ids: readonly string[]): Item[] {
+  return ids.map((id, index) => ({
+    id,
+    created: new Date(Date.UTC(2024, 0, 1) + index).toISOString().slice(0, 23),
+  }));
+}
+
+/**
+ * Lists `items` with 8 lanes, answering round by round: each round answers every request sent
+ * so far, in the order sent. Returns the ids listed and each round's queries.
+ */
+async function inRounds(
+  items: readonly Item[],
+  order: Order,
+  options: { concurrency?: number; breakAfter?: number } = {},
+): Promise<{ ids: string[]; rounds: string[][]; aborted: number }> {
+  const api = referenceApi(items);
+  const pending: { request: Request; answer: (response: Response) => void }[] = [];
+  let aborted = 0;
+  const script = scripted((request: Request) =>
+    new Promise<Response>((resolve, reject) => {
+      pending.push({ request, answer: resolve });
+      request.signal.addEventListener("abort", () => {
+        aborted++;
+        reject(request.signal.reason);
+      }, { once: true });
+    })
+  );
+  const client = clientFor(script);
+  const ids: string[] = [];
+  let done = false;
+  const listing = (async () => {
+    for await (
+      const item of client.getAttachments(
+        { pool_id: "1" },
+        { order, concurrency: options.concurrency ?? 8 },
+      )
+    ) {
+      ids.push(item.id);
+      if (ids.length === options.breakAfter) break;
+    }
+    done = true;
+  })();
+  const rounds: string[][] = [];
+  for (;;) {
+    await tick();
+    await tick();
+    if (done) break;
+    const batch = pending.splice(0);
+    if (batch.length === 0) continue;
+    rounds.push(batch.map(({ request }) => decodeURIComponent(new URL(request.url).search)));
+    for (const { request, answer } of batch) answer(await api(request));
+  }
+  await listing;
+  return { ids, rounds, aborted };
+}
+
+function sorted(items: readonly Item[], order: Order): string[] {
+  return items.toSorted(compareBy(SORTS[order])).map((item) => item.id);
+}
+
+Deno.test("a listing of one page costs one request with 8 lanes, in every order", async () => {
+  for (const size of [0, 1, 60, 100]) {
+    const items = itemsOf(uuids(size, size + 1));
+    for (const order of ALL_ORDERS) {
+      const { ids, rounds } = await inRounds(items, order);
+      assert.deepEqual(ids, sorted(items, order), `${size} ${order}`);
+      assert.deepEqual(rounds.flat().length, 1, `${size} ${order}: ${rounds}`);
+    }
+  }
+});
+
+Deno.test("uniform UUIDs: the second round is the last page and a chunk for each page between", async () => {
+  const items = itemsOf(uuids(3_000, 1));
+  for (const order of ["id", "-id"] as const) {
+    const { ids, rounds } = await inRounds(items, order);
+    assert.deepEqual(ids, sorted(items, order), order);
+    const [[first] = [], second = []] = rounds;
+    const minus = order === "id" ? "" : "-";
+    assert.equal(first, `?pool_id=1&sort=${order}&limit=100`);
+    const last = ids[99] as string;
+    const [end, ...chunks] = second;
+    const reversed = order === "id" ? "-id" : "id";
+    assert.equal(
+      end,
+      `?pool_id=1&${order === "id" ? "id_gt" : "id_lt"}=${last}&sort=${reversed}&limit=100`,
+    );
+    assert.equal(chunks.length, 7, `${order}: ${second.join(" ")}`);
+    // Consecutive ranges from the first page on, each starting where the one before ends.
+    let from = `${order === "id" ? "id_gt" : "id_lt"}=${last}`;
+    for (const chunk of chunks) {
+      const query = new URLSearchParams(chunk);
+      assert.equal(query.get("sort"), `${minus}id`);
+      const [start, stop] = order === "id" ? ["id_gte", "id_lt"] : ["id_lte", "id_gt"];
+      const begin = query.get(from.split("=")[0] as string);
+      assert.equal(begin, from.split("=")[1], chunk);
+      const next = query.get(stop) as string;
+      assert.ok(next !== null, chunk);
+      from = `${start}=${next}`;
+    }
+  }
+});
+
+Deno.test("uniform UUIDs: 3,000 items in 6 rounds and 38 requests (serially 30 of each)", async () => {
+  const items = itemsOf(uuids(3_000, 1));
+  const { ids, rounds } = await inRounds(items, "id");
+  assert.deepEqual(ids, sorted(items, "id"));
+  assert.equal(rounds.length, 6);
+  assert.equal(rounds.flat().length, 38);
+});
+
+Deno.test("uniform UUIDs: two pages cost two requests, three pages three or four", async () => {
+  for (const [size, requests] of [[101, 2], [150, 2], [200, 2], [250, 3], [300, 4]] as const) {
+    const items = itemsOf(uuids(size, size));
+    for (const order of ["id", "-id"] as const) {
+      const { ids, rounds } = await inRounds(items, order);
+      assert.deepEqual(ids, sorted(items, order), `${size} ${order}`);
+      assert.equal(rounds.flat().length, requests, `${size} ${order}: ${rounds.join(" | ")}`);
+    }
+  }
+});
+
+Deno.test("created orders and other ids: two pages cost three requests, the third found in the last", async () => {
+  const cases: [string, Item[], Order[]][] = [
+    ["uuids", itemsOf(uuids(150, 11)), ["created", "-created"]],
+    ["numbers", itemsOf(Array.from({ length: 150 }, (_, i) => `n${1_000 + i}`)), ["id", "-id"]],
+  ];
+  for (const [name, items, orders] of cases) {
+    for (const order of orders) {
+      const { ids, rounds } = await inRounds(items, order);
+      assert.deepEqual(ids, sorted(items, order), `${name} ${order}`);
+      assert.deepEqual(rounds.map((round) => round.length), [1, 2], `${name} ${order}`);
+    }
+  }
+});
+
+Deno.test("ids that fail the uniform check: the second round is the last page and the next page", async () => {
+  const numbers = Array.from({ length: 2_000 }, (_, i) => `att-${String(i * 7).padStart(6, "0")}`);
+  const prefixed = uuids(2_000, 3).map((id) => `fr.${id}`);
+  const clustered = uuids(2_000, 4).map((id) => `018f3a${id.slice(6)}`); // time-ordered, like v7
+  for (const ids of [numbers, prefixed, clustered]) {
+    const items = itemsOf(ids);
+    for (const order of ["id", "-id"] as const) {
+      const listed = await inRounds(items, order);
+      assert.deepEqual(listed.ids, sorted(items, order), `${ids[0]} ${order}`);
+      const second = listed.rounds[1] ?? [];
+      assert.equal(second.length, 2, `${ids[0]} ${order}: ${second.join(" ")}`);
+      const head = new URLSearchParams(second[1]);
+      // The next page, not bounded yet: the end of the listing is not known.
+      assert.equal(head.get(order === "id" ? "id_lt" : "id_gt"), null, second[1]);
+    }
+  }
+});
+
+Deno.test("created: the second round is the last page and the next page, whatever the size", async () => {
+  const items = itemsOf(uuids(3_000, 5));
+  for (const order of ["created", "-created"] as const) {
+    const { ids, rounds } = await inRounds(items, order);
+    assert.deepEqual(ids, sorted(items, order), order);
+    assert.equal(rounds[1]?.length, 2, `${order}: ${rounds[1]}`);
+    assert.ok(rounds[2]!.length === 8, `the third round uses every lane: ${rounds[2]}`);
+  }
+});
+
+/** Items one millisecond apart, except runs of `run.length` at one instant starting at `run.at`. */
+function withRuns(size: number, seed: number, runs: { at: number; length: number }[]): Item[] {
+  const ids = uuids(size, seed);
+  let instant = Date.UTC(2024, 0, 1);
+  let left = 0;
+  const pending = [...runs];
+  return ids.map((id, index) => {
+    if (left === 0) {
+      instant += 1;
+      if (pending[0]?.at === index) left = pending.shift()!.length;
+    }
+    if (left > 0) left--;
+    return { id, created: new Date(instant).toISOString().slice(0, 23) };
+  });
+}
+
+Deno.test("ties at the edge of the last page and across cuts come out exactly once", async () => {
+  const cases: [string, Item[]][] = [
+    // Ascending, the last page's lowest `created` goes on 30 items before it.
+    ["the last page starts inside a run", withRuns(1_000, 6, [{ at: 870, length: 60 }])],
+    // Descending, the same at the other end.
+    ["the first 100 end inside a run", withRuns(1_000, 7, [{ at: 70, length: 60 }])],
+    // The whole last page at one instant: it only tells where the listing ends.
+    ["the last 150 at one instant", withRuns(1_000, 8, [{ at: 850, length: 150 }])],
+    // Runs longer than a chunk where cuts would fall.
+    [
+      "runs longer than chunks",
+      withRuns(3_000, 9, [{ at: 400, length: 400 }, { at: 1_500, length: 260 }, {
+        at: 2_200,
+        length: 130,
+      }]),
+    ],
+  ];
+  for (const [name, items] of cases) {
+    for (const order of ALL_ORDERS) {
+      for (const concurrency of [3, 8]) {
+        const { ids, rounds } = await inRounds(items, order, { concurrency });
+        assert.deepEqual(ids, sorted(items, order), `${name}, ${order}, ${concurrency} lanes`);
+        if (name === "runs longer than chunks" && concurrency === 8 && !order.endsWith("id")) {
+          // The run of 400 is read by several lanes at once, in parts by id.
+          const drains = (round: string[]): number =>
+            round.filter((query) => {
+              const params = new URLSearchParams(query);
+              return params.get("created_gte") !== null &&
+                params.get("created_gte") === params.get("created_lte");
+            }).length;
+          assert.ok(rounds.some((round) => drains(round) >= 3), `${order}: ${rounds.join("\n")}`);
+        }
+      }
+    }
+  }
+});
+
+Deno.test("an early break in the second round aborts the last page and every chunk", async () => {
+  const items = itemsOf(uuids(3_000, 10));
+  const { ids, rounds, aborted } = await inRounds(items, "id", { breakAfter: 1 });
+  assert.equal(ids.length, 1);
+  // The first page was answered; the break came before the second round was.
+  assert.equal(rounds.length, 1);
+  assert.equal(aborted, 8, "the last page and seven chunks");
+});
