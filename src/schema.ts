@@ -210,13 +210,15 @@ export function peekNextId(body: unknown): string | undefined {
 }
 
 /**
- * The attachment an item becomes: the same fields in the same order, `created` a `Date`, and the
- * exact timestamp remembered for paging and for writing it back.
+ * The attachment an item becomes: the item itself (a fresh object of this response's
+ * `JSON.parse`, so its fields keep the order the API wrote them in), its `created` now a `Date`,
+ * and the exact timestamp remembered for paging and for writing it back. In place rather than a
+ * copy: a copy of every item, and a second remembered timestamp for it, cost a page of 100 about
+ * 150 µs more, most of it in garbage collection (measured with `bench/validation.ts`).
  */
 function toAttachment(item: WireItem, created: Timestamp): Attachment {
-  const attachment = { ...item, created: created.date };
-  rememberCreated(attachment, created);
-  return attachment;
+  if (createdOf(item) !== created) rememberCreated(item, created);
+  return Object.assign(item, { created: created.date });
 }
 
 /**
