@@ -82,7 +82,7 @@ import type { Attachment, AttachmentPage } from "./types.ts";
 type Item = PagedItem;
 
 /** Pages each lane may hold ahead of the consumer (fetched or in flight). */
-export const PAGES_PER_LANE = 3;
+export const PAGES_PER_LANE = 6;
 
 /**
  * The size of a chunk, in pages of `batchSize`: three requests, the last partly empty. Eight
@@ -90,7 +90,7 @@ export const PAGES_PER_LANE = 3;
  * together; larger chunks lose fewer requests but stall lanes on the budget, smaller ones lose
  * more (measured in the emulator round by round, 30 to 300 pages).
  */
-export const CHUNK_PAGES = 2.7;
+export const CHUNK_PAGES = 4;
 
 /**
  * Requests past the first page sent with the last page when the listing's size is unknown: one,
@@ -98,6 +98,13 @@ export const CHUNK_PAGES = 2.7;
  * and the small ones dearer.
  */
 export const SPECULATIVE_PAGES = 1;
+
+/**
+ * Pages per free lane up to which what is left of a listing is cut into even parts, one per free
+ * lane, rather than parts of {@linkcode CHUNK_PAGES}: 30 pages and 8 lanes take parts of about 4
+ * pages from the second round on.
+ */
+const EVEN_PAGES = 4;
 
 /**
  * Pages per lane up to which what is left of a listing is shared among the free lanes instead of
@@ -181,7 +188,7 @@ class ParallelScan {
   readonly #plan: PagingPlan;
   readonly #concurrency: number;
   readonly #limit: number;
-  readonly #target: number;
+  #target: number;
   readonly #fetchListing: FetchListing;
   readonly #controller = new AbortController();
   readonly #signal: AbortSignal;
@@ -211,6 +218,8 @@ class ParallelScan {
   #speculation = 0;
   /** The first page's ids, for the projection of ids that are not uniform. */
   #firstIds: string[] | undefined;
+  /** The last page's answer, when it was sent with the first page (both ends in one round). */
+  #earlyTail: Promise<unknown> | undefined;
   /** The last item given to the consumer. */
   #lastYielded: Item | undefined;
   #failure: { error: unknown } | undefined;
@@ -231,6 +240,8 @@ class ParallelScan {
   async *pages(): AsyncGenerator<AttachmentPage, undefined, undefined> {
     const head = new Chunk(this.#plan, undefined, undefined);
     this.#chunks.push(head);
+    // Both ends in the first round: the last page, read in reverse, goes out with the first.
+    if (!this.#byId) this.#earlyTail = this.#sendTail();
     void this.#read(head);
     try {
       for (;;) {
@@ -278,8 +289,7 @@ class ParallelScan {
     let sent = false;
     while (this.#inFlight < this.#concurrency) {
       if (!this.#endKnown && this.#speculation <= 0) return sent;
-      const index = this.#chunks.findIndex((c) => !c.busy && c.cursor !== null && c !== this.#tail);
-      const chunk = this.#chunks[index];
+      const chunk = this.#chunks.find((c) => !c.busy && c.cursor !== null && c !== this.#tail);
       const held = this.#inFlight + this.#processing + this.#buffered;
       // No chunk waits for a lane: this one takes over the far half of the earliest busy chunk
       // with more than a page and a half left past its request, rather than stay idle.
@@ -329,6 +339,11 @@ class ParallelScan {
       arrived = true;
       this.#inFlight--;
       this.#processing++;
+      // Both ends in one round: the first page is taken once the last page is back too.
+      const tailBody = this.#mode === "first" && this.#earlyTail !== undefined
+        ? await this.#earlyTail
+        : undefined;
+      if (this.#closed) return;
       // Stage 1: what paging needs. The chunk's next request can go out then.
       const answer = checkAnswer(plan, cursor, body);
       // Ended: covered by the last page meanwhile, nothing of it is filed.
@@ -369,6 +384,13 @@ class ParallelScan {
       const items = completeAnswer(answer);
       if (page !== undefined) this.#fill(chunk, page, items);
       page = undefined;
+      const firstLast = answer.listing.items.at(-1);
+      if (tailBody !== undefined && this.#mode === "cutting" && firstLast !== undefined) {
+        const tail = new Chunk(this.#reversedPlan(), undefined, undefined);
+        this.#tail = tail;
+        this.#chunks.push(tail);
+        this.#takeTail(tail, chunk, firstLast, tailBody);
+      }
     } catch (error) {
       this.#fail(error);
       return;
@@ -444,6 +466,8 @@ class ParallelScan {
       this.#space = createdKeySpace(this.#plan.order);
       this.#speculation = Math.min(this.#concurrency - 1, SPECULATIVE_PAGES);
     }
+    // Sent with the first page: it is taken once the first page is filed.
+    if (this.#earlyTail !== undefined) return;
     const tail = new Chunk(
       { ...this.#pastFirst(last), order: reversed(this.#plan.order) },
       undefined,
@@ -482,23 +506,7 @@ class ParallelScan {
     try {
       const body = await this.#fetchListing(tail.plan, START, this.#signal);
       if (this.#closed) return;
-      const listing = readListing(tail.plan.order, body);
-      applyPage(tail.plan, START, listing);
-      const items = completeListingPage(listing.items).toReversed();
-      const lowest = items[0];
-      if (!listing.has_more || lowest === undefined || !this.#after(lowest, firstLast)) {
-        // It holds everything past the first page: nothing is left to cut or read.
-        this.#cover(tail, head, firstLast, items.filter((item) => this.#after(item, firstLast)));
-      } else {
-        // Ties on `created` at its lowest value may go on before it: those stay with the middle.
-        const lowestKey = this.#keyOf(lowest);
-        const kept = this.#byId
-          ? items
-          : items.filter((item) => this.#compare(this.#keyOf(item), lowestKey) > 0);
-        this.#bound(tail, kept, lowestKey, items.at(-1) as Item);
-      }
-      this.#endKnown = true;
-      tail.cursor = null;
+      this.#takeTail(tail, head, firstLast, body);
     } catch (error) {
       this.#fail(error);
       return;
@@ -508,6 +516,42 @@ class ParallelScan {
     }
     this.#pump();
     this.#notify();
+  }
+
+  /** The whole listing in reverse, sent with the first page; counted in flight until back. */
+  #sendTail(): Promise<unknown> {
+    this.#inFlight++;
+    const sent = this.#fetchListing(this.#reversedPlan(), START, this.#signal).finally(() =>
+      this.#inFlight--
+    );
+    // Not awaited when the first page fails first: its failure is the first page's.
+    sent.catch(() => undefined);
+    return sent;
+  }
+
+  #reversedPlan(): PagingPlan {
+    return { ...this.#plan, order: reversed(this.#plan.order) };
+  }
+
+  /** Files the last page (see {@linkcode ParallelScan.#readTail}); throws what the page fails. */
+  #takeTail(tail: Chunk, head: Chunk, firstLast: Item, body: unknown): void {
+    const listing = readListing(tail.plan.order, body);
+    applyPage(tail.plan, START, listing);
+    const items = completeListingPage(listing.items).toReversed();
+    const lowest = items[0];
+    if (!listing.has_more || lowest === undefined || !this.#after(lowest, firstLast)) {
+      // It holds everything past the first page: nothing is left to cut or read.
+      this.#cover(tail, head, firstLast, items.filter((item) => this.#after(item, firstLast)));
+    } else {
+      // Ties on `created` at its lowest value may go on before it: those stay with the middle.
+      const lowestKey = this.#keyOf(lowest);
+      const kept = this.#byId
+        ? items
+        : items.filter((item) => this.#compare(this.#keyOf(item), lowestKey) > 0);
+      this.#bound(tail, kept, lowestKey, items.at(-1) as Item);
+    }
+    this.#endKnown = true;
+    tail.cursor = null;
   }
 
   /**
@@ -796,7 +840,21 @@ class ParallelScan {
       // come in together rather than one lane reading the end page after page.
       let free = Math.max(1, this.#concurrency - this.#inFlight);
       if (!this.#endKnown) free = Math.max(1, Math.min(free, this.#speculation));
+      const even = remaining / free;
       const share = remaining / (free + 1);
+      if (even <= EVEN_PAGES * this.#plan.batchSize) {
+        // Even parts, one per free lane; chunks before it are not cut again below that size.
+        target = Math.max(0.75 * this.#plan.batchSize, even);
+        this.#target = Math.max(this.#target, target);
+        if (!(remaining > 1.5 * target)) return;
+        const boundary = space.boundaryNear(from + target / density, start, chunk.to?.key);
+        if (boundary === undefined) return;
+        if (chunk.to === undefined && end !== undefined && this.#compare(boundary.key, end) >= 0) {
+          return;
+        }
+        this.#split(chunk, boundary);
+        return;
+      }
       let size = share <= NEAR_END_PAGES * this.#plan.batchSize ? share : target;
       // Lanes that start together would finish together and fill the page budget with pages
       // the consumer cannot take yet: the first ones cut get less, so they come free in turn.
