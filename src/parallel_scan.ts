@@ -14,22 +14,27 @@
  *
  * ## Requests: the serial scan's, plus about half of one per chunk
  *
- * 1. **The first page alone.** A listing of one page costs one request, as serially.
- * 2. **The last page, and a first round of chunks.** The last page is read in reverse (the same
- *    filter strictly past the first page, the order reversed): a real page, yielded at the very
- *    end, that also tells where the listing ends. Ids that pass the check of `key_space.ts`
- *    ({@linkcode uniformIds}, random UUIDs) tell from the first page alone how many items there
- *    are (within about a tenth); then about as many requests as there are pages between the
- *    first and the last go out with it (a listing of two pages costs two requests). In the
- *    `created` orders, and for ids that fail the check, the size is unknown until the last page
- *    is back, and only {@linkcode SPECULATIVE_PAGES} goes out with it, lost only when the listing
- *    has two pages.
- * 3. **Chunks of up to {@linkcode CHUNK_PAGES} pages**, cut just ahead of the consumer. Each
- *    chunk's last page is partial, so chunks are as large as the page budget below lets eight
- *    lanes run without stalling (three requests each). Chunks cut while few lanes are busy are
- *    smaller, so that lanes come free in turn rather than all at once; what is left near the end
- *    is shared among the free lanes. A lane with nothing to read takes over the far half of the
- *    earliest chunk with more than a page and a half left past its request.
+ * 1. **The first round: both ends.** The last page is read in reverse (the order reversed): a
+ *    real page, yielded at the very end, that also tells where the listing ends.
+ *    - In the `created` orders it goes out with the first page, so both ends are known after one
+ *      round: a listing of one page costs two requests (one serially), of two pages two.
+ *    - By id, the first page goes out alone (a listing of one page costs one request), and the
+ *      last page (strictly past the first page's last id) in the second round. Ids that pass
+ *      the check of `key_space.ts` ({@linkcode uniformIds}, random UUIDs) tell from the first
+ *      page alone how many items there are (within about a tenth); then about as many requests
+ *      as there are pages between the first and the last go out with it (a listing of two
+ *      pages costs two requests). For ids that fail the check, the size is unknown until the
+ *      last page is back, and only {@linkcode SPECULATIVE_PAGES} goes out with it, lost only
+ *      when the listing has two pages.
+ * 2. **Even parts while they fit.** Once what is left fits the free lanes at up to
+ *    {@linkcode EVEN_PAGES} pages each, it is cut into one part per free lane: 30 pages on 8
+ *    lanes are both ends, then 8 parts of about 3.5 pages, read in 4 or 5 more rounds.
+ * 3. **Else chunks of up to {@linkcode CHUNK_PAGES} pages**, cut just ahead of the consumer.
+ *    Each chunk's last page is partial, so chunks are as large as the page budget below lets
+ *    eight lanes run without stalling. Chunks cut while few lanes are busy are smaller, so that
+ *    lanes come free in turn rather than all at once; what is left near the end is shared among
+ *    the free lanes. A lane with nothing to read takes over the far half of the earliest chunk
+ *    with more than a page and a half left past its request.
  *
  * Every page measures density: `n` items over the span of positions it covers. A chunk is cut
  * by its own last page's density (the most local estimate: ties and bursts on `created`, a
@@ -44,8 +49,9 @@
  * (the one the consumer reads first). A chunk's next request goes out as soon as its page has
  * passed the checks paging needs, before the rest of the page is checked (`listing_step.ts`).
  * Requests in flight plus pages fetched and not yet taken (the last page included) never exceed
- * `concurrency` × {@linkcode PAGES_PER_LANE}, except for one request of the chunk the consumer is
- * waiting on. Lanes ahead of a slow consumer stall once that budget is used up.
+ * `concurrency` × {@linkcode PAGES_PER_LANE} (48 pages for 8 lanes: 4,800 items of the default
+ * batch), except for one request of the chunk the consumer is waiting on. Lanes ahead of a slow
+ * consumer stall once that budget is used up.
  *
  * A failure in any lane (after the transport's retries) ends the iteration: it aborts every other
  * request and is thrown to the consumer. Leaving the iteration aborts every request in flight.
@@ -81,21 +87,25 @@ import type { Attachment, AttachmentPage } from "./types.ts";
 /** What the scan reads of an item: its id, and its parsed `created` (through `createdOf`). */
 type Item = PagedItem;
 
-/** Pages each lane may hold ahead of the consumer (fetched or in flight). */
+/**
+ * Pages each lane may hold ahead of the consumer (fetched or in flight). Six: eight lanes on
+ * chunks of {@linkcode CHUNK_PAGES}, started in turn, hold about half of their chunks ahead of
+ * the one the consumer reads (3.5 chunks, 14 pages) plus 8 in flight, and room for a chunk that
+ * runs long; with 3, lanes stalled on the budget (measured round by round, 30 to 300 pages).
+ */
 export const PAGES_PER_LANE = 6;
 
 /**
- * The size of a chunk, in pages of `batchSize`: three requests, the last partly empty. Eight
- * lanes on chunks of three requests use 22 of the 24 pages of the budget when they all start
- * together; larger chunks lose fewer requests but stall lanes on the budget, smaller ones lose
- * more (measured in the emulator round by round, 30 to 300 pages).
+ * The size of a chunk, in pages of `batchSize`: four or five requests, the last partly empty.
+ * Larger chunks lose fewer requests but stall lanes on the budget, smaller ones lose more
+ * (measured in the emulator round by round, 30 to 300 pages: 2.7, 3.5, 3.75 and 4 tried).
  */
 export const CHUNK_PAGES = 4;
 
 /**
- * Requests past the first page sent with the last page when the listing's size is unknown: one,
- * lost only when the listing holds two pages. More would make the middle-sized listings faster
- * and the small ones dearer.
+ * Ids that fail the uniform check: requests past the first page sent with the last page, while
+ * the listing's size is unknown. One, lost only when the listing holds two pages. More would make
+ * the middle-sized listings faster and the small ones dearer.
  */
 export const SPECULATIVE_PAGES = 1;
 
@@ -104,7 +114,7 @@ export const SPECULATIVE_PAGES = 1;
  * lane, rather than parts of {@linkcode CHUNK_PAGES}: 30 pages and 8 lanes take parts of about 4
  * pages from the second round on.
  */
-const EVEN_PAGES = 4;
+export const EVEN_PAGES = 4;
 
 /**
  * Pages per lane up to which what is left of a listing is shared among the free lanes instead of
@@ -188,7 +198,7 @@ class ParallelScan {
   readonly #plan: PagingPlan;
   readonly #concurrency: number;
   readonly #limit: number;
-  #target: number;
+  readonly #target: number;
   readonly #fetchListing: FetchListing;
   readonly #controller = new AbortController();
   readonly #signal: AbortSignal;
@@ -240,7 +250,8 @@ class ParallelScan {
   async *pages(): AsyncGenerator<AttachmentPage, undefined, undefined> {
     const head = new Chunk(this.#plan, undefined, undefined);
     this.#chunks.push(head);
-    // Both ends in the first round: the last page, read in reverse, goes out with the first.
+    // `created` orders: both ends in the first round (the last page, read in reverse, goes out
+    // with the first). By id, the first page alone: uniform ids size the listing from it.
     if (!this.#byId) this.#earlyTail = this.#sendTail();
     void this.#read(head);
     try {
@@ -463,11 +474,10 @@ class ParallelScan {
         this.#speculation = SPECULATIVE_PAGES;
       }
     } else {
+      // The last page went out with the first: it is taken once the first page is filed.
       this.#space = createdKeySpace(this.#plan.order);
-      this.#speculation = Math.min(this.#concurrency - 1, SPECULATIVE_PAGES);
+      return;
     }
-    // Sent with the first page: it is taken once the first page is filed.
-    if (this.#earlyTail !== undefined) return;
     const tail = new Chunk(
       { ...this.#pastFirst(last), order: reversed(this.#plan.order) },
       undefined,
@@ -479,11 +489,10 @@ class ParallelScan {
   }
 
   /**
-   * The plan of the items past the first page's last: strictly past its id (a listing of two
-   * pages then costs two requests), or from its `created` on (ties there may go on past it).
+   * The plan of the ids past the first page's last, strictly (a listing of two pages then costs
+   * two requests).
    */
   #pastFirst(last: Item): PagingPlan {
-    if (!this.#byId) return rangePlan(this.#plan, positionOf(last).created, undefined);
     // The first page lies within the caller's range: its last id is the tighter bound.
     const filter = { ...this.#plan.filter };
     if (this.#plan.order === "id") {
@@ -835,31 +844,25 @@ class ParallelScan {
     const remaining = density * (endAt - from);
     let target = this.#target;
     if (chunk.to === undefined || chunk.to.key === this.#end) {
-      // The last chunk: once what is left fits the free lanes at up to NEAR_END_PAGES each, it
-      // is shared among them (and one more, the next to come free), so that the last pages
-      // come in together rather than one lane reading the end page after page.
+      // The last chunk. Once what is left fits the free lanes at up to EVEN_PAGES each, it is
+      // cut into even parts, one per free lane: they all end about together, in the fewest
+      // rounds (a listing of 30 pages: both ends, then 8 parts of about 3.5 pages each).
       let free = Math.max(1, this.#concurrency - this.#inFlight);
       if (!this.#endKnown) free = Math.max(1, Math.min(free, this.#speculation));
       const even = remaining / free;
-      const share = remaining / (free + 1);
       if (even <= EVEN_PAGES * this.#plan.batchSize) {
-        // Even parts, one per free lane; chunks before it are not cut again below that size.
         target = Math.max(0.75 * this.#plan.batchSize, even);
-        this.#target = Math.max(this.#target, target);
-        if (!(remaining > 1.5 * target)) return;
-        const boundary = space.boundaryNear(from + target / density, start, chunk.to?.key);
-        if (boundary === undefined) return;
-        if (chunk.to === undefined && end !== undefined && this.#compare(boundary.key, end) >= 0) {
-          return;
-        }
-        this.#split(chunk, boundary);
-        return;
+      } else {
+        // Up to NEAR_END_PAGES each, it is shared among them and one more (the next to come
+        // free), so that the last pages come in together rather than one lane reading the end
+        // page after page.
+        const share = remaining / (free + 1);
+        let size = share <= NEAR_END_PAGES * this.#plan.batchSize ? share : target;
+        // Lanes that start together would finish together and fill the page budget with pages
+        // the consumer cannot take yet: the first ones cut get less, so they come free in turn.
+        size *= Math.min(1, (this.#inFlight + 1) / this.#concurrency);
+        target = Math.max(0.75 * this.#plan.batchSize, size);
       }
-      let size = share <= NEAR_END_PAGES * this.#plan.batchSize ? share : target;
-      // Lanes that start together would finish together and fill the page budget with pages
-      // the consumer cannot take yet: the first ones cut get less, so they come free in turn.
-      size *= Math.min(1, (this.#inFlight + 1) / this.#concurrency);
-      target = Math.max(0.75 * this.#plan.batchSize, size);
     }
     if (!(remaining > 1.5 * target)) return;
     const boundary = space.boundaryNear(from + target / density, start, chunk.to?.key);
