@@ -212,6 +212,16 @@ function rank(alphabet: readonly number[], code: number): number {
 
 /** A UUID as Toloka writes it (lower-case hex, any version). */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** The projection of random UUIDs in an order by id: every hex digit at every position. */
+export function uuidKeySpace(order: Order): KeySpace {
+  return idKeySpace(order, EVERY_HEX_DIGIT, HIGHEST_UUID);
+}
+
+/** Whether an id is written as a UUID (lower-case hex). */
+export function isUuid(id: string): boolean {
+  return UUID.test(id);
+}
 const LOWEST_UUID = "00000000-0000-0000-0000-000000000000";
 
 /**
@@ -258,7 +268,7 @@ export function uniformIds(
   const descending = isDescending(order);
   const startKey = bounds.from ?? (descending ? HIGHEST_UUID : LOWEST_UUID);
   const endKey = bounds.to ?? (descending ? LOWEST_UUID : HIGHEST_UUID);
-  const space = idKeySpace(order, EVERY_HEX_DIGIT, endKey);
+  const space = uuidKeySpace(order);
   if (!space.covers(startKey) || !first.every((id) => space.covers(id))) return undefined;
   const start = space.positionOf(startKey);
   const end = space.positionOf(endKey);

@@ -63,9 +63,11 @@ import {
   type Boundary,
   createdKeySpace,
   idKeySpace,
+  isUuid,
   keyComparer,
   type KeySpace,
   uniformIds,
+  uuidKeySpace,
 } from "./key_space.ts";
 import { checkAnswer, completeAnswer, readListing } from "./listing_step.ts";
 import { isDescending, ordersById, reversed } from "./order.ts";
@@ -205,7 +207,7 @@ class ParallelScan {
   readonly #byId: boolean;
   readonly #compare: (a: string, b: string) => number;
   readonly #chunks: Chunk[] = [];
-  readonly #measurements: Measurement[] = [];
+  #measurements: Measurement[] = [];
   #inFlight = 0;
   #buffered = 0;
   /** Answers arrived and being checked: not in flight any more, not yet filed. */
@@ -589,8 +591,21 @@ class ParallelScan {
       this.#record({ items: kept.length - 1, from: this.#keyOf(first), to: this.#keyOf(highest) });
     }
     if (this.#byId && this.#estimatedEnd === undefined && this.#firstIds !== undefined) {
-      // Ids that failed the uniform check: the projection of the first page's ids and the last.
-      this.#space = idKeySpace(this.#plan.order, this.#firstIds, highest.id);
+      // Ids that failed the uniform check: the projection of the first page's ids and the last,
+      // or, when the last page's ids pass it from their end (a cluster of prefixed ids at the
+      // start, random UUIDs after it), of random UUIDs; then only pages of UUIDs measure.
+      const ids = kept.map((item) => item.id);
+      const fromEnd = uniformIds(reversed(this.#plan.order), ids.toReversed(), {});
+      this.#space = fromEnd === undefined
+        ? idKeySpace(this.#plan.order, this.#firstIds, highest.id)
+        : uuidKeySpace(this.#plan.order);
+      if (fromEnd !== undefined) {
+        const uuids = (m: Measurement): boolean => isUuid(m.from) && isUuid(m.to);
+        this.#measurements = this.#measurements.filter(uuids);
+        for (const chunk of this.#chunks) {
+          if (chunk.measured !== undefined && !uuids(chunk.measured)) chunk.measured = undefined;
+        }
+      }
     }
     this.#estimatedEnd = undefined;
     this.#end = this.#byId ? highest.id : lowestKey;
@@ -784,8 +799,9 @@ class ParallelScan {
 
   /**
    * Splits the earliest busy chunk that has more than a page and a half left past the page it is
-   * reading: the far half becomes a new chunk, which the next free lane reads. Whether any was
-   * split.
+   * reading: it keeps its share of what is left (a half with one free lane, an eighth with seven:
+   * the last page back before the next in a listing by id that fails the uniform check), the
+   * rest becomes a new chunk, which the free lanes read (cut in turn). Whether any was split.
    */
   #steal(): boolean {
     const space = this.#space;
@@ -804,7 +820,10 @@ class ParallelScan {
       const from = space.positionOf(start) + 1.1 * this.#plan.batchSize / density;
       const left = density * (space.positionOf(chunk.to.key) - from);
       if (!(left > 1.5 * this.#plan.batchSize)) continue;
-      const boundary = space.boundaryNear(from + left / 2 / density, start, chunk.to.key);
+      // It keeps its share of what is left, the free lanes the rest (cut for them in turn).
+      const free = Math.max(1, this.#concurrency - this.#inFlight);
+      const keep = left / (free + 1);
+      const boundary = space.boundaryNear(from + keep / density, start, chunk.to.key);
       if (boundary === undefined) continue;
       this.#split(chunk, boundary);
       return true;
