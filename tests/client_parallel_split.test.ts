@@ -199,6 +199,23 @@ Deno.test("ids that fail the uniform check: the second round is the last page an
   }
 });
 
+Deno.test("-id on a prefixed cluster, then UUIDs: parts cut on the UUIDs from the third round", async () => {
+  const ids = [...uuids(150, 21).map((id) => `fr.${id}`), ...uuids(2_850, 22)];
+  const items = itemsOf(ids);
+  const { ids: listed, rounds } = await inRounds(items, "-id");
+  assert.deepEqual(listed, sorted(items, "-id"));
+  // The first page alone, then the last page and the next; then every lane.
+  assert.deepEqual(rounds.slice(0, 3).map((round) => round.length), [1, 2, 8]);
+  for (const query of rounds[2] as string[]) {
+    // Cut on the projection of UUIDs: bounds written as UUIDs, not in the cluster's characters.
+    const bound = new URLSearchParams(query).get("id_gt");
+    assert.ok(bound === null || /^[0-9a-f-]+$/.test(bound), query);
+  }
+  // 30 pages in 7 rounds and 36 requests (serially 30 of each).
+  assert.equal(rounds.length, 7);
+  assert.equal(rounds.flat().length, 36);
+});
+
 Deno.test("created: the first round is both ends, the second uses every lane in even parts", async () => {
   const items = itemsOf(uuids(3_000, 5));
   for (const order of ["created", "-created"] as const) {
@@ -211,8 +228,7 @@ Deno.test("created: the first round is both ends, the second uses every lane in 
       `?pool_id=1&sort=${minus}created,${minus}id&limit=100`,
     ]);
     assert.equal(rounds[1]?.length, 8, `${order}: ${rounds[1]}`);
-    // 28 pages between the two ends, 8 parts: 3,000 items in 5 rounds, 34 requests
-    // (serially 30 of each).
+    // 28 pages between the two ends, 8 parts: 3,000 items in 5 rounds, 34 requests.
     assert.equal(rounds.length, 5, `${order}: ${rounds.length} rounds`);
     assert.equal(rounds.flat().length, 34, `${order}: ${rounds.flat().length} requests`);
   }
