@@ -211,7 +211,7 @@ Deno.test("-id on a prefixed cluster, then UUIDs: parts cut on the UUIDs from th
     const bound = new URLSearchParams(query).get("id_gt");
     assert.ok(bound === null || /^[0-9a-f-]+$/.test(bound), query);
   }
-  // 30 pages in 7 rounds and 36 requests (serially 30 of each).
+  // 30 pages in 7 rounds and 36 requests.
   assert.equal(rounds.length, 7);
   assert.equal(rounds.flat().length, 36);
 });
