@@ -212,7 +212,24 @@ function rank(alphabet: readonly number[], code: number): number {
 
 /** A UUID as Toloka writes it (lower-case hex, any version). */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** The projection of random UUIDs in an order by id: every hex digit at every position. */
+export function uuidKeySpace(order: Order): KeySpace {
+  return idKeySpace(order, EVERY_HEX_DIGIT, HIGHEST_UUID);
+}
+
+/** Whether an id is written as a UUID (lower-case hex). */
+export function isUuid(id: string): boolean {
+  return UUID.test(id);
+}
 const LOWEST_UUID = "00000000-0000-0000-0000-000000000000";
+
+/**
+ * Every hex digit at every position of a UUID: the sample of the projection of random UUIDs.
+ * A page's own ids would miss digits where it crosses a carry (`3f…` to `40…` shows only `f` and
+ * `0` in the second place), and stretch what lies past it.
+ */
+const EVERY_HEX_DIGIT = [..."0123456789abcdef"].map((digit) => LOWEST_UUID.replaceAll("0", digit));
 const HIGHEST_UUID = "ffffffff-ffff-ffff-ffff-ffffffffffff";
 
 /** Fewer ids than this say too little about their spread. */
@@ -251,7 +268,7 @@ export function uniformIds(
   const descending = isDescending(order);
   const startKey = bounds.from ?? (descending ? HIGHEST_UUID : LOWEST_UUID);
   const endKey = bounds.to ?? (descending ? LOWEST_UUID : HIGHEST_UUID);
-  const space = idKeySpace(order, first, endKey);
+  const space = uuidKeySpace(order);
   if (!space.covers(startKey) || !first.every((id) => space.covers(id))) return undefined;
   const start = space.positionOf(startKey);
   const end = space.positionOf(endKey);

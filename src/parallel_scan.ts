@@ -14,22 +14,27 @@
  *
  * ## Requests: the serial scan's, plus about half of one per chunk
  *
- * 1. **The first page alone.** A listing of one page costs one request, as serially.
- * 2. **The last page, and a first round of chunks.** The last page is read in reverse (the same
- *    filter strictly past the first page, the order reversed): a real page, yielded at the very
- *    end, that also tells where the listing ends. Ids that pass the check of `key_space.ts`
- *    ({@linkcode uniformIds}, random UUIDs) tell from the first page alone how many items there
- *    are (within about a tenth); then about as many requests as there are pages between the
- *    first and the last go out with it (a listing of two pages costs two requests). In the
- *    `created` orders, and for ids that fail the check, the size is unknown until the last page
- *    is back, and only {@linkcode SPECULATIVE_PAGES} goes out with it, lost only when the listing
- *    has two pages.
- * 3. **Chunks of up to {@linkcode CHUNK_PAGES} pages**, cut just ahead of the consumer. Each
- *    chunk's last page is partial, so chunks are as large as the page budget below lets eight
- *    lanes run without stalling (three requests each). Chunks cut while few lanes are busy are
- *    smaller, so that lanes come free in turn rather than all at once; what is left near the end
- *    is shared among the free lanes. A lane with nothing to read takes over the far half of the
- *    earliest chunk with more than a page and a half left past its request.
+ * 1. **The first round: both ends.** The last page is read in reverse (the order reversed): a
+ *    real page, yielded at the very end, that also tells where the listing ends.
+ *    - In the `created` orders it goes out with the first page, so both ends are known after one
+ *      round: a listing of one page costs two requests (one serially), of two pages two.
+ *    - By id, the first page goes out alone (a listing of one page costs one request), and the
+ *      last page (strictly past the first page's last id) in the second round. Ids that pass
+ *      the check of `key_space.ts` ({@linkcode uniformIds}, random UUIDs) tell from the first
+ *      page alone how many items there are (within about a tenth); then about as many requests
+ *      as there are pages between the first and the last go out with it (a listing of two
+ *      pages costs two requests). For ids that fail the check, the size is unknown until the
+ *      last page is back, and only {@linkcode SPECULATIVE_PAGES} goes out with it, lost only
+ *      when the listing has two pages.
+ * 2. **Even parts while they fit.** Once what is left fits the free lanes at up to
+ *    {@linkcode EVEN_PAGES} pages each, it is cut into one part per free lane: 30 pages on 8
+ *    lanes are both ends, then 8 parts of about 3.5 pages, read in 4 or 5 more rounds.
+ * 3. **Else chunks of up to {@linkcode CHUNK_PAGES} pages**, cut just ahead of the consumer.
+ *    Each chunk's last page is partial, so chunks are as large as the page budget below lets
+ *    eight lanes run without stalling. Chunks cut while few lanes are busy are smaller, so that
+ *    lanes come free in turn rather than all at once; what is left near the end is shared among
+ *    the free lanes. A lane with nothing to read takes over the far half of the earliest chunk
+ *    with more than a page and a half left past its request.
  *
  * Every page measures density: `n` items over the span of positions it covers. A chunk is cut
  * by its own last page's density (the most local estimate: ties and bursts on `created`, a
@@ -44,8 +49,9 @@
  * (the one the consumer reads first). A chunk's next request goes out as soon as its page has
  * passed the checks paging needs, before the rest of the page is checked (`listing_step.ts`).
  * Requests in flight plus pages fetched and not yet taken (the last page included) never exceed
- * `concurrency` × {@linkcode PAGES_PER_LANE}, except for one request of the chunk the consumer is
- * waiting on. Lanes ahead of a slow consumer stall once that budget is used up.
+ * `concurrency` × {@linkcode PAGES_PER_LANE} (48 pages for 8 lanes: 4,800 items of the default
+ * batch), except for one request of the chunk the consumer is waiting on. Lanes ahead of a slow
+ * consumer stall once that budget is used up.
  *
  * A failure in any lane (after the transport's retries) ends the iteration: it aborts every other
  * request and is thrown to the consumer. Leaving the iteration aborts every request in flight.
@@ -57,9 +63,11 @@ import {
   type Boundary,
   createdKeySpace,
   idKeySpace,
+  isUuid,
   keyComparer,
   type KeySpace,
   uniformIds,
+  uuidKeySpace,
 } from "./key_space.ts";
 import { checkAnswer, completeAnswer, readListing } from "./listing_step.ts";
 import { isDescending, ordersById, reversed } from "./order.ts";
@@ -81,23 +89,34 @@ import type { Attachment, AttachmentPage } from "./types.ts";
 /** What the scan reads of an item: its id, and its parsed `created` (through `createdOf`). */
 type Item = PagedItem;
 
-/** Pages each lane may hold ahead of the consumer (fetched or in flight). */
-export const PAGES_PER_LANE = 3;
-
 /**
- * The size of a chunk, in pages of `batchSize`: three requests, the last partly empty. Eight
- * lanes on chunks of three requests use 22 of the 24 pages of the budget when they all start
- * together; larger chunks lose fewer requests but stall lanes on the budget, smaller ones lose
- * more (measured in the emulator round by round, 30 to 300 pages).
+ * Pages each lane may hold ahead of the consumer (fetched or in flight). Six: eight lanes on
+ * chunks of {@linkcode CHUNK_PAGES}, started in turn, hold about half of their chunks ahead of
+ * the one the consumer reads (3.5 chunks, 14 pages) plus 8 in flight, and room for a chunk that
+ * runs long; with 3, lanes stalled on the budget (measured round by round, 30 to 300 pages).
  */
-export const CHUNK_PAGES = 2.7;
+export const PAGES_PER_LANE = 6;
 
 /**
- * Requests past the first page sent with the last page when the listing's size is unknown: one,
- * lost only when the listing holds two pages. More would make the middle-sized listings faster
- * and the small ones dearer.
+ * The size of a chunk, in pages of `batchSize`: four or five requests, the last partly empty.
+ * Larger chunks lose fewer requests but stall lanes on the budget, smaller ones lose more
+ * (measured in the emulator round by round, 30 to 300 pages: 2.7, 3.5, 3.75 and 4 tried).
+ */
+export const CHUNK_PAGES = 4;
+
+/**
+ * Ids that fail the uniform check: requests past the first page sent with the last page, while
+ * the listing's size is unknown. One, lost only when the listing holds two pages. More would make
+ * the middle-sized listings faster and the small ones dearer.
  */
 export const SPECULATIVE_PAGES = 1;
+
+/**
+ * Pages per free lane up to which what is left of a listing is cut into even parts, one per free
+ * lane, rather than parts of {@linkcode CHUNK_PAGES}: 30 pages and 8 lanes take parts of about 4
+ * pages from the second round on.
+ */
+export const EVEN_PAGES = 4;
 
 /**
  * Pages per lane up to which what is left of a listing is shared among the free lanes instead of
@@ -188,7 +207,7 @@ class ParallelScan {
   readonly #byId: boolean;
   readonly #compare: (a: string, b: string) => number;
   readonly #chunks: Chunk[] = [];
-  readonly #measurements: Measurement[] = [];
+  #measurements: Measurement[] = [];
   #inFlight = 0;
   #buffered = 0;
   /** Answers arrived and being checked: not in flight any more, not yet filed. */
@@ -211,6 +230,8 @@ class ParallelScan {
   #speculation = 0;
   /** The first page's ids, for the projection of ids that are not uniform. */
   #firstIds: string[] | undefined;
+  /** The last page's answer, when it was sent with the first page (both ends in one round). */
+  #earlyTail: Promise<unknown> | undefined;
   /** The last item given to the consumer. */
   #lastYielded: Item | undefined;
   #failure: { error: unknown } | undefined;
@@ -231,6 +252,9 @@ class ParallelScan {
   async *pages(): AsyncGenerator<AttachmentPage, undefined, undefined> {
     const head = new Chunk(this.#plan, undefined, undefined);
     this.#chunks.push(head);
+    // `created` orders: both ends in the first round (the last page, read in reverse, goes out
+    // with the first). By id, the first page alone: uniform ids size the listing from it.
+    if (!this.#byId) this.#earlyTail = this.#sendTail();
     void this.#read(head);
     try {
       for (;;) {
@@ -278,8 +302,7 @@ class ParallelScan {
     let sent = false;
     while (this.#inFlight < this.#concurrency) {
       if (!this.#endKnown && this.#speculation <= 0) return sent;
-      const index = this.#chunks.findIndex((c) => !c.busy && c.cursor !== null && c !== this.#tail);
-      const chunk = this.#chunks[index];
+      const chunk = this.#chunks.find((c) => !c.busy && c.cursor !== null && c !== this.#tail);
       const held = this.#inFlight + this.#processing + this.#buffered;
       // No chunk waits for a lane: this one takes over the far half of the earliest busy chunk
       // with more than a page and a half left past its request, rather than stay idle.
@@ -329,6 +352,11 @@ class ParallelScan {
       arrived = true;
       this.#inFlight--;
       this.#processing++;
+      // Both ends in one round: the first page is taken once the last page is back too.
+      const tailBody = this.#mode === "first" && this.#earlyTail !== undefined
+        ? await this.#earlyTail
+        : undefined;
+      if (this.#closed) return;
       // Stage 1: what paging needs. The chunk's next request can go out then.
       const answer = checkAnswer(plan, cursor, body);
       // Ended: covered by the last page meanwhile, nothing of it is filed.
@@ -369,6 +397,13 @@ class ParallelScan {
       const items = completeAnswer(answer);
       if (page !== undefined) this.#fill(chunk, page, items);
       page = undefined;
+      const firstLast = answer.listing.items.at(-1);
+      if (tailBody !== undefined && this.#mode === "cutting" && firstLast !== undefined) {
+        const tail = new Chunk(this.#reversedPlan(), undefined, undefined);
+        this.#tail = tail;
+        this.#chunks.push(tail);
+        this.#takeTail(tail, chunk, firstLast, tailBody);
+      }
     } catch (error) {
       this.#fail(error);
       return;
@@ -441,8 +476,9 @@ class ParallelScan {
         this.#speculation = SPECULATIVE_PAGES;
       }
     } else {
+      // The last page went out with the first: it is taken once the first page is filed.
       this.#space = createdKeySpace(this.#plan.order);
-      this.#speculation = Math.min(this.#concurrency - 1, SPECULATIVE_PAGES);
+      return;
     }
     const tail = new Chunk(
       { ...this.#pastFirst(last), order: reversed(this.#plan.order) },
@@ -455,11 +491,10 @@ class ParallelScan {
   }
 
   /**
-   * The plan of the items past the first page's last: strictly past its id (a listing of two
-   * pages then costs two requests), or from its `created` on (ties there may go on past it).
+   * The plan of the ids past the first page's last, strictly (a listing of two pages then costs
+   * two requests).
    */
   #pastFirst(last: Item): PagingPlan {
-    if (!this.#byId) return rangePlan(this.#plan, positionOf(last).created, undefined);
     // The first page lies within the caller's range: its last id is the tighter bound.
     const filter = { ...this.#plan.filter };
     if (this.#plan.order === "id") {
@@ -482,23 +517,7 @@ class ParallelScan {
     try {
       const body = await this.#fetchListing(tail.plan, START, this.#signal);
       if (this.#closed) return;
-      const listing = readListing(tail.plan.order, body);
-      applyPage(tail.plan, START, listing);
-      const items = completeListingPage(listing.items).toReversed();
-      const lowest = items[0];
-      if (!listing.has_more || lowest === undefined || !this.#after(lowest, firstLast)) {
-        // It holds everything past the first page: nothing is left to cut or read.
-        this.#cover(tail, head, firstLast, items.filter((item) => this.#after(item, firstLast)));
-      } else {
-        // Ties on `created` at its lowest value may go on before it: those stay with the middle.
-        const lowestKey = this.#keyOf(lowest);
-        const kept = this.#byId
-          ? items
-          : items.filter((item) => this.#compare(this.#keyOf(item), lowestKey) > 0);
-        this.#bound(tail, kept, lowestKey, items.at(-1) as Item);
-      }
-      this.#endKnown = true;
-      tail.cursor = null;
+      this.#takeTail(tail, head, firstLast, body);
     } catch (error) {
       this.#fail(error);
       return;
@@ -508,6 +527,42 @@ class ParallelScan {
     }
     this.#pump();
     this.#notify();
+  }
+
+  /** The whole listing in reverse, sent with the first page; counted in flight until back. */
+  #sendTail(): Promise<unknown> {
+    this.#inFlight++;
+    const sent = this.#fetchListing(this.#reversedPlan(), START, this.#signal).finally(() =>
+      this.#inFlight--
+    );
+    // Not awaited when the first page fails first: its failure is the first page's.
+    sent.catch(() => undefined);
+    return sent;
+  }
+
+  #reversedPlan(): PagingPlan {
+    return { ...this.#plan, order: reversed(this.#plan.order) };
+  }
+
+  /** Files the last page (see {@linkcode ParallelScan.#readTail}); throws what the page fails. */
+  #takeTail(tail: Chunk, head: Chunk, firstLast: Item, body: unknown): void {
+    const listing = readListing(tail.plan.order, body);
+    applyPage(tail.plan, START, listing);
+    const items = completeListingPage(listing.items).toReversed();
+    const lowest = items[0];
+    if (!listing.has_more || lowest === undefined || !this.#after(lowest, firstLast)) {
+      // It holds everything past the first page: nothing is left to cut or read.
+      this.#cover(tail, head, firstLast, items.filter((item) => this.#after(item, firstLast)));
+    } else {
+      // Ties on `created` at its lowest value may go on before it: those stay with the middle.
+      const lowestKey = this.#keyOf(lowest);
+      const kept = this.#byId
+        ? items
+        : items.filter((item) => this.#compare(this.#keyOf(item), lowestKey) > 0);
+      this.#bound(tail, kept, lowestKey, items.at(-1) as Item);
+    }
+    this.#endKnown = true;
+    tail.cursor = null;
   }
 
   /**
@@ -536,8 +591,21 @@ class ParallelScan {
       this.#record({ items: kept.length - 1, from: this.#keyOf(first), to: this.#keyOf(highest) });
     }
     if (this.#byId && this.#estimatedEnd === undefined && this.#firstIds !== undefined) {
-      // Ids that failed the uniform check: the projection of the first page's ids and the last.
-      this.#space = idKeySpace(this.#plan.order, this.#firstIds, highest.id);
+      // Ids that failed the uniform check: the projection of the first page's ids and the last,
+      // or, when the last page's ids pass it from their end (a cluster of prefixed ids at the
+      // start, random UUIDs after it), of random UUIDs; then only pages of UUIDs measure.
+      const ids = kept.map((item) => item.id);
+      const fromEnd = uniformIds(reversed(this.#plan.order), ids.toReversed(), {});
+      this.#space = fromEnd === undefined
+        ? idKeySpace(this.#plan.order, this.#firstIds, highest.id)
+        : uuidKeySpace(this.#plan.order);
+      if (fromEnd !== undefined) {
+        const uuids = (m: Measurement): boolean => isUuid(m.from) && isUuid(m.to);
+        this.#measurements = this.#measurements.filter(uuids);
+        for (const chunk of this.#chunks) {
+          if (chunk.measured !== undefined && !uuids(chunk.measured)) chunk.measured = undefined;
+        }
+      }
     }
     this.#estimatedEnd = undefined;
     this.#end = this.#byId ? highest.id : lowestKey;
@@ -731,8 +799,9 @@ class ParallelScan {
 
   /**
    * Splits the earliest busy chunk that has more than a page and a half left past the page it is
-   * reading: the far half becomes a new chunk, which the next free lane reads. Whether any was
-   * split.
+   * reading: it keeps its share of what is left (a half with one free lane, an eighth with seven:
+   * the last page back before the next in a listing by id that fails the uniform check), the
+   * rest becomes a new chunk, which the free lanes read (cut in turn). Whether any was split.
    */
   #steal(): boolean {
     const space = this.#space;
@@ -751,7 +820,10 @@ class ParallelScan {
       const from = space.positionOf(start) + 1.1 * this.#plan.batchSize / density;
       const left = density * (space.positionOf(chunk.to.key) - from);
       if (!(left > 1.5 * this.#plan.batchSize)) continue;
-      const boundary = space.boundaryNear(from + left / 2 / density, start, chunk.to.key);
+      // It keeps its share of what is left, the free lanes the rest (cut for them in turn).
+      const free = Math.max(1, this.#concurrency - this.#inFlight);
+      const keep = left / (free + 1);
+      const boundary = space.boundaryNear(from + keep / density, start, chunk.to.key);
       if (boundary === undefined) continue;
       this.#split(chunk, boundary);
       return true;
@@ -791,17 +863,25 @@ class ParallelScan {
     const remaining = density * (endAt - from);
     let target = this.#target;
     if (chunk.to === undefined || chunk.to.key === this.#end) {
-      // The last chunk: once what is left fits the free lanes at up to NEAR_END_PAGES each, it
-      // is shared among them (and one more, the next to come free), so that the last pages
-      // come in together rather than one lane reading the end page after page.
+      // The last chunk. Once what is left fits the free lanes at up to EVEN_PAGES each, it is
+      // cut into even parts, one per free lane: they all end about together, in the fewest
+      // rounds (a listing of 30 pages: both ends, then 8 parts of about 3.5 pages each).
       let free = Math.max(1, this.#concurrency - this.#inFlight);
       if (!this.#endKnown) free = Math.max(1, Math.min(free, this.#speculation));
-      const share = remaining / (free + 1);
-      let size = share <= NEAR_END_PAGES * this.#plan.batchSize ? share : target;
-      // Lanes that start together would finish together and fill the page budget with pages
-      // the consumer cannot take yet: the first ones cut get less, so they come free in turn.
-      size *= Math.min(1, (this.#inFlight + 1) / this.#concurrency);
-      target = Math.max(0.75 * this.#plan.batchSize, size);
+      const even = remaining / free;
+      if (even <= EVEN_PAGES * this.#plan.batchSize) {
+        target = Math.max(0.75 * this.#plan.batchSize, even);
+      } else {
+        // Up to NEAR_END_PAGES each, it is shared among them and one more (the next to come
+        // free), so that the last pages come in together rather than one lane reading the end
+        // page after page.
+        const share = remaining / (free + 1);
+        let size = share <= NEAR_END_PAGES * this.#plan.batchSize ? share : target;
+        // Lanes that start together would finish together and fill the page budget with pages
+        // the consumer cannot take yet: the first ones cut get less, so they come free in turn.
+        size *= Math.min(1, (this.#inFlight + 1) / this.#concurrency);
+        target = Math.max(0.75 * this.#plan.batchSize, size);
+      }
     }
     if (!(remaining > 1.5 * target)) return;
     const boundary = space.boundaryNear(from + target / density, start, chunk.to?.key);
