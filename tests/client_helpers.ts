@@ -7,6 +7,7 @@
 
 import { AttachmentsClient } from "../src/client.ts";
 import type { ClientOptions } from "../src/types.ts";
+import type { Order } from "../src/wire.ts";
 import { Prng } from "../src/testing/mod.ts";
 
 /** One scripted answer: a response, an error to throw, or a function of the request. */
@@ -120,6 +121,14 @@ export function createdKey(created: string): string {
   return `${seconds}.${fraction.padEnd(9, "0")}`;
 }
 
+/** The API's `sort` of each iteration order (ties on `created` broken by id). */
+export const SORT_OF: Readonly<Record<Order, readonly string[]>> = {
+  id: ["id"],
+  "-id": ["-id"],
+  created: ["created", "id"],
+  "-created": ["-created", "-id"],
+};
+
 /** Compares two wire items by the given API sort keys, as the API does. */
 export function compareBy(
   sort: readonly string[],
@@ -172,4 +181,15 @@ export function referenceApi(
 export function seeded(seed: number): () => number {
   const prng = new Prng(seed);
   return () => prng.next();
+}
+
+/** `count` random version 4 UUIDs from a seeded source. */
+export function randomUuids(count: number, seed: number): string[] {
+  const random = seeded(seed);
+  const hex = (digits: number): string =>
+    Array.from({ length: digits }, () => Math.floor(random() * 16).toString(16)).join("");
+  return Array.from(
+    { length: count },
+    () => `${hex(8)}-${hex(4)}-4${hex(3)}-${"89ab"[Math.floor(random() * 4)]}${hex(3)}-${hex(12)}`,
+  );
 }

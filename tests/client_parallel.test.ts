@@ -12,6 +12,7 @@ import {
   AttachmentsClient,
   type IterateOptions,
   type Order,
+  ORDERS,
   TolokaApiError,
   TolokaResponseError,
 } from "../mod.ts";
@@ -26,17 +27,10 @@ import {
   referenceApi,
   scripted,
   seeded,
+  SORT_OF,
   tick,
   wire,
 } from "./client_helpers.ts";
-
-const ORDERS: Record<Order, string[]> = {
-  id: ["id"],
-  "-id": ["-id"],
-  created: ["created", "id"],
-  "-created": ["-created", "-id"],
-};
-const ALL_ORDERS = ["id", "-id", "created", "-created"] as const;
 
 // Pool "1" holds a run of 150 identical created values and values that differ in microseconds.
 const emulator = new TolokaEmulator({ pools: [1_500, 40] });
@@ -78,7 +72,7 @@ function inRange(item: { id: string; created: string }, filter: AttachmentFilter
 function expected(filter: AttachmentFilter, order: Order): WireAttachment[] {
   return emulator.attachments
     .filter((item) => item.details.pool_id === filter.pool_id && inRange(item, filter))
-    .sort(compareBy(ORDERS[order]));
+    .sort(compareBy(SORT_OF[order]));
 }
 
 /** The listing as the client yields it, in wire form (exact `created` strings). */
@@ -103,7 +97,7 @@ Deno.test("the emulator's pool 1 has the tie run and microsecond neighbours thes
   assert.ok(pool.some((a) => a.created.endsWith(".345001")));
 });
 
-for (const order of ALL_ORDERS) {
+for (const order of ORDERS) {
   Deno.test(`concurrency yields each item once in order ${order}, ties included (in process)`, async () => {
     const client = fastClient(emulator.fetch);
     const want = expected({ pool_id: "1" }, order);
@@ -123,7 +117,7 @@ for (const order of ALL_ORDERS) {
 Deno.test("concurrency yields each item once in all four orders over loopback", async () => {
   await using server = await emulator.serve();
   const client = fastClient((request) => fetch(request), { baseUrl: server.baseUrl });
-  for (const order of ALL_ORDERS) {
+  for (const order of ORDERS) {
     for (const [concurrency, batchSize] of [[4, 37], [8, 100]] as const) {
       const got = await listed(client, { pool_id: "1" }, { order, concurrency, batchSize });
       assert.deepEqual(got, expected({ pool_id: "1" }, order), `${order} ${concurrency}`);
@@ -145,7 +139,7 @@ Deno.test("concurrency keeps the caller's id and created ranges", async () => {
   ];
   const client = fastClient(emulator.fetch);
   for (const filter of ranges) {
-    for (const order of ALL_ORDERS) {
+    for (const order of ORDERS) {
       const got = await listed(client, filter, { order, concurrency: 6, batchSize: 45 });
       assert.deepEqual(got, expected(filter, order), `${JSON.stringify(filter)} ${order}`);
     }
@@ -182,14 +176,14 @@ function tieHeavy(seed: number, size: number): { id: string; created: string }[]
 Deno.test("concurrency yields each item once over tie runs longer than many pages", async () => {
   for (const [seed, size] of [[1, 0], [2, 1], [3, 250], [4, 600]] as const) {
     const items = tieHeavy(seed, size).map((item) => wire(item.id, item.created));
-    for (const order of ALL_ORDERS) {
+    for (const order of ORDERS) {
       for (const [concurrency, batchSize] of [[3, 5], [8, 2], [2, 100]] as const) {
         const script = scripted(referenceApi(items as never));
         const got = (await collect(
           clientFor(script).getAttachments({ pool_id: "1" }, { order, concurrency, batchSize }),
         )).map((a) => a.id);
         const want = [...items as never as { id: string; created: string }[]]
-          .sort(compareBy(ORDERS[order])).map((i) => i.id);
+          .sort(compareBy(SORT_OF[order])).map((i) => i.id);
         assert.deepEqual(got, want, `seed ${seed}, ${order}, ${concurrency}x${batchSize}`);
       }
     }
@@ -237,7 +231,7 @@ Deno.test("concurrency must be an integer from 1 to 16; nothing is sent otherwis
 
 Deno.test("concurrency: 1 sends exactly the requests of the single lane", async () => {
   const items = tieHeavy(9, 300).map((item) => wire(item.id, item.created));
-  for (const order of ALL_ORDERS) {
+  for (const order of ORDERS) {
     const plain = scripted(referenceApi(items as never));
     const one = scripted(referenceApi(items as never));
     await collect(clientFor(plain).getAttachments({ pool_id: "1" }, { order, batchSize: 9 }));
@@ -376,7 +370,7 @@ Deno.test("retryable faults in lanes are retried and the listing stays exact", a
       client.getAttachments({ pool_id: "1" }, { order, concurrency: 8, batchSize: 40 }),
     )).map((a) => a.id);
     const want = flaky.attachments.filter((a) => a.details.pool_id === "1")
-      .sort(compareBy(ORDERS[order])).map((a) => a.id);
+      .sort(compareBy(SORT_OF[order])).map((a) => a.id);
     assert.deepEqual(got, want, order);
   }
 });
@@ -390,14 +384,14 @@ Deno.test("retryable faults in lanes are retried and the listing stays exact", a
  */
 Deno.test("lanes never hold more than 6 × concurrency pages ahead of a slow consumer", async () => {
   assert.equal(PAGES_PER_LANE, 6, "the documented bound");
-  for (const order of ALL_ORDERS) {
+  for (const order of ORDERS) {
     for (const [concurrency, batchSize] of [[3, 50], [8, 20]] as const) {
       const slow = new TolokaEmulator({ pools: [1_500], latencyMs: 2 });
       const seen = new Set<string>();
       let inFlight = 0;
       let pages = 0;
       let most = 0;
-      const sort = ORDERS[order].join(",");
+      const sort = SORT_OF[order].join(",");
       const fetch = async (request: Request): Promise<Response> => {
         const probe = new URL(request.url).searchParams.get("sort") !== sort;
         inFlight++;

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { createdKeySpace, idKeySpace, uniformIds } from "../src/key_space.ts";
 import { parseTimestamp } from "../src/timestamps.ts";
 import { TolokaEmulator } from "../src/testing/mod.ts";
-import { seeded } from "./client_helpers.ts";
+import { randomUuids, seeded } from "./client_helpers.ts";
 
 const key = (created: string): string => parseTimestamp(created)!.key;
 
@@ -99,17 +99,6 @@ Deno.test("ids spread evenly: equal spans of positions hold about equal counts",
   }
   for (const count of counts) assert.ok(count > 1_600 && count < 2_400, `${counts}`);
 });
-
-/** `count` random version 4 UUIDs from a seeded source. */
-function randomUuids(count: number, seed: number): string[] {
-  const random = seeded(seed);
-  const hex = (digits: number): string =>
-    Array.from({ length: digits }, () => Math.floor(random() * 16).toString(16)).join("");
-  return Array.from(
-    { length: count },
-    () => `${hex(8)}-${hex(4)}-4${hex(3)}-${"89ab"[Math.floor(random() * 4)]}${hex(3)}-${hex(12)}`,
-  );
-}
 
 Deno.test("uniformIds: a first page of random UUIDs tells the listing's size within a fifth", () => {
   for (const [size, seed] of [[300, 1], [3_000, 2], [30_000, 3]] as const) {

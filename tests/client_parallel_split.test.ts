@@ -8,29 +8,18 @@
  */
 
 import assert from "node:assert/strict";
-import type { Order } from "../mod.ts";
-import { clientFor, compareBy, referenceApi, scripted, seeded, tick } from "./client_helpers.ts";
-
-const SORTS: Record<Order, string[]> = {
-  id: ["id"],
-  "-id": ["-id"],
-  created: ["created", "id"],
-  "-created": ["-created", "-id"],
-};
-const ALL_ORDERS = ["id", "-id", "created", "-created"] as const;
+import { type Order, ORDERS } from "../mod.ts";
+import {
+  clientFor,
+  compareBy,
+  randomUuids,
+  referenceApi,
+  scripted,
+  SORT_OF,
+  tick,
+} from "./client_helpers.ts";
 
 type Item = { id: string; created: string };
-
-/** `count` random version 4 UUIDs, seeded. */
-function uuids(count: number, seed: number): string[] {
-  const random = seeded(seed);
-  const hex = (digits: number): string =>
-    Array.from({ length: digits }, () => Math.floor(random() * 16).toString(16)).join("");
-  return Array.from(
-    { length: count },
-    () => `${hex(8)}-${hex(4)}-4${hex(3)}-${"89ab"[Math.floor(random() * 4)]}${hex(3)}-${hex(12)}`,
-  );
-}
 
 /** Items with these ids, one a millisecond apart in the given order (else in id order). */
 function itemsOf(ids: readonly string[]): Item[] {
@@ -91,13 +80,13 @@ async function inRounds(
 }
 
 function sorted(items: readonly Item[], order: Order): string[] {
-  return items.toSorted(compareBy(SORTS[order])).map((item) => item.id);
+  return items.toSorted(compareBy(SORT_OF[order])).map((item) => item.id);
 }
 
 Deno.test("a listing of one page costs one request with 8 lanes by id, two by created (both ends)", async () => {
   for (const size of [0, 1, 60, 100]) {
-    const items = itemsOf(uuids(size, size + 1));
-    for (const order of ALL_ORDERS) {
+    const items = itemsOf(randomUuids(size, size + 1));
+    for (const order of ORDERS) {
       const { ids, rounds } = await inRounds(items, order);
       assert.deepEqual(ids, sorted(items, order), `${size} ${order}`);
       const requests = order === "id" || order === "-id" ? 1 : 2;
@@ -111,7 +100,7 @@ Deno.test("a listing of one page costs one request with 8 lanes by id, two by cr
 });
 
 Deno.test("uniform UUIDs: the second round is the last page and a chunk for each page between", async () => {
-  const items = itemsOf(uuids(3_000, 1));
+  const items = itemsOf(randomUuids(3_000, 1));
   for (const order of ["id", "-id"] as const) {
     const { ids, rounds } = await inRounds(items, order);
     assert.deepEqual(ids, sorted(items, order), order);
@@ -144,7 +133,7 @@ Deno.test("uniform UUIDs: the second round is the last page and a chunk for each
 });
 
 Deno.test("uniform UUIDs: 3,000 items in 6 rounds and 35 requests (serially 30 of each)", async () => {
-  const items = itemsOf(uuids(3_000, 1));
+  const items = itemsOf(randomUuids(3_000, 1));
   const { ids, rounds } = await inRounds(items, "id");
   assert.deepEqual(ids, sorted(items, "id"));
   assert.equal(rounds.length, 6);
@@ -153,7 +142,7 @@ Deno.test("uniform UUIDs: 3,000 items in 6 rounds and 35 requests (serially 30 o
 
 Deno.test("uniform UUIDs: two pages cost two requests, three pages three or four", async () => {
   for (const [size, requests] of [[101, 2], [150, 2], [200, 2], [250, 3], [300, 4]] as const) {
-    const items = itemsOf(uuids(size, size));
+    const items = itemsOf(randomUuids(size, size));
     for (const order of ["id", "-id"] as const) {
       const { ids, rounds } = await inRounds(items, order);
       assert.deepEqual(ids, sorted(items, order), `${size} ${order}`);
@@ -166,7 +155,7 @@ Deno.test("created orders and other ids: two pages cost two or three requests", 
   // Created: both ends in the first round, which cover the listing. Other ids: the first page,
   // then the last page and the next, found in the last.
   const cases: [string, Item[], Order[], number[]][] = [
-    ["uuids", itemsOf(uuids(150, 11)), ["created", "-created"], [2]],
+    ["uuids", itemsOf(randomUuids(150, 11)), ["created", "-created"], [2]],
     ["numbers", itemsOf(Array.from({ length: 150 }, (_, i) => `n${1_000 + i}`)), ["id", "-id"], [
       1,
       2,
@@ -183,8 +172,8 @@ Deno.test("created orders and other ids: two pages cost two or three requests", 
 
 Deno.test("ids that fail the uniform check: the second round is the last page and the next page", async () => {
   const numbers = Array.from({ length: 2_000 }, (_, i) => `att-${String(i * 7).padStart(6, "0")}`);
-  const prefixed = uuids(2_000, 3).map((id) => `fr.${id}`);
-  const clustered = uuids(2_000, 4).map((id) => `018f3a${id.slice(6)}`); // time-ordered, like v7
+  const prefixed = randomUuids(2_000, 3).map((id) => `fr.${id}`);
+  const clustered = randomUuids(2_000, 4).map((id) => `018f3a${id.slice(6)}`); // time-ordered, like v7
   for (const ids of [numbers, prefixed, clustered]) {
     const items = itemsOf(ids);
     for (const order of ["id", "-id"] as const) {
@@ -200,7 +189,7 @@ Deno.test("ids that fail the uniform check: the second round is the last page an
 });
 
 Deno.test("-id on a prefixed cluster, then UUIDs: parts cut on the UUIDs from the third round", async () => {
-  const ids = [...uuids(150, 21).map((id) => `fr.${id}`), ...uuids(2_850, 22)];
+  const ids = [...randomUuids(150, 21).map((id) => `fr.${id}`), ...randomUuids(2_850, 22)];
   const items = itemsOf(ids);
   const { ids: listed, rounds } = await inRounds(items, "-id");
   assert.deepEqual(listed, sorted(items, "-id"));
@@ -217,7 +206,7 @@ Deno.test("-id on a prefixed cluster, then UUIDs: parts cut on the UUIDs from th
 });
 
 Deno.test("created: the first round is both ends, the second uses every lane in even parts", async () => {
-  const items = itemsOf(uuids(3_000, 5));
+  const items = itemsOf(randomUuids(3_000, 5));
   for (const order of ["created", "-created"] as const) {
     const { ids, rounds } = await inRounds(items, order);
     assert.deepEqual(ids, sorted(items, order), order);
@@ -236,7 +225,7 @@ Deno.test("created: the first round is both ends, the second uses every lane in 
 
 /** Items one millisecond apart, except runs of `run.length` at one instant starting at `run.at`. */
 function withRuns(size: number, seed: number, runs: { at: number; length: number }[]): Item[] {
-  const ids = uuids(size, seed);
+  const ids = randomUuids(size, seed);
   let instant = Date.UTC(2024, 0, 1);
   let left = 0;
   const pending = [...runs];
@@ -268,7 +257,7 @@ Deno.test("ties at the edge of the last page and across cuts come out exactly on
     ],
   ];
   for (const [name, items] of cases) {
-    for (const order of ALL_ORDERS) {
+    for (const order of ORDERS) {
       for (const concurrency of [3, 8]) {
         const { ids, rounds } = await inRounds(items, order, { concurrency });
         assert.deepEqual(ids, sorted(items, order), `${name}, ${order}, ${concurrency} lanes`);
@@ -288,7 +277,7 @@ Deno.test("ties at the edge of the last page and across cuts come out exactly on
 });
 
 Deno.test("an early break in the second round aborts the last page and every chunk", async () => {
-  const items = itemsOf(uuids(3_000, 10));
+  const items = itemsOf(randomUuids(3_000, 10));
   const { ids, rounds, aborted } = await inRounds(items, "id", { breakAfter: 1 });
   assert.equal(ids.length, 1);
   // The first page was answered; the break came before the second round was.
