@@ -222,7 +222,8 @@ export function uuidKeySpace(order: Order): KeySpace {
 export function isUuid(id: string): boolean {
   return UUID.test(id);
 }
-const LOWEST_UUID = "00000000-0000-0000-0000-000000000000";
+/** The lowest UUID: where an order by `id` of UUIDs starts (and `-id` ends). */
+export const LOWEST_UUID = "00000000-0000-0000-0000-000000000000";
 
 /**
  * Every hex digit at every position of a UUID: the sample of the projection of random UUIDs.
@@ -230,7 +231,34 @@ const LOWEST_UUID = "00000000-0000-0000-0000-000000000000";
  * `0` in the second place), and stretch what lies past it.
  */
 const EVERY_HEX_DIGIT = [..."0123456789abcdef"].map((digit) => LOWEST_UUID.replaceAll("0", digit));
-const HIGHEST_UUID = "ffffffff-ffff-ffff-ffff-ffffffffffff";
+/** The highest UUID: where an order by `id` of UUIDs ends (and `-id` starts). */
+export const HIGHEST_UUID = "ffffffff-ffff-ffff-ffff-ffffffffffff";
+
+/**
+ * The `parts - 1` boundaries that cut the space of random UUIDs into `parts` even parts, in the
+ * order's direction (`-id`: from the highest down). Each is a real id-like value (`20000000`),
+ * so parts cut there never overlap and leave nothing out, whatever the ids really are: ids that
+ * are not random UUIDs only make some parts fuller than others.
+ *
+ * @param order `id` or `-id`.
+ * @param parts 1 or more.
+ */
+export function evenUuidBoundaries(order: Order, parts: number): Boundary[] {
+  const space = uuidKeySpace(order);
+  const descending = isDescending(order);
+  const startKey = descending ? HIGHEST_UUID : LOWEST_UUID;
+  const start = space.positionOf(startKey);
+  const end = space.positionOf(descending ? LOWEST_UUID : HIGHEST_UUID);
+  const boundaries: Boundary[] = [];
+  let after = startKey;
+  for (let part = 1; part < parts; part++) {
+    const boundary = space.boundaryNear(start + (part * (end - start)) / parts, after, undefined);
+    if (boundary === undefined) continue;
+    boundaries.push(boundary);
+    after = boundary.key;
+  }
+  return boundaries;
+}
 
 /** Fewer ids than this say too little about their spread. */
 const UNIFORM_SAMPLE_MIN = 20;

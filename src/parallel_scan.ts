@@ -14,6 +14,14 @@
  *
  * ## Requests: the serial scan's, plus about half of one per chunk
  *
+ * 0. **By id with no bounds on ids: even parts at once.** Ids are random UUIDs (usually), so
+ *    before anything is read the UUID space is cut into one even part per lane
+ *    ({@linkcode evenUuidBoundaries}), the first and last parts open, and every lane reads one:
+ *    30 pages on 8 lanes take 4 or 5 rounds. A listing of one page then costs `concurrency`
+ *    requests in one round. The parts' own pages check the split: a part found denser is cut by
+ *    its own density before its next request, idle lanes take over part of a long one, and a
+ *    part whose ids are not UUIDs (a cluster of prefixed ids is a single point of the UUID space)
+ *    is projected by its own ids from then on. Within a caller's id range, the steps below.
  * 1. **The first round: both ends.** The last page is read in reverse (the order reversed): a
  *    real page, yielded at the very end, that also tells where the listing ends.
  *    - In the `created` orders it goes out with the first page, so both ends are known after one
@@ -62,10 +70,13 @@
 import {
   type Boundary,
   createdKeySpace,
+  evenUuidBoundaries,
+  HIGHEST_UUID,
   idKeySpace,
   isUuid,
   keyComparer,
   type KeySpace,
+  LOWEST_UUID,
   uniformIds,
   uuidKeySpace,
 } from "./key_space.ts";
@@ -173,6 +184,13 @@ class Chunk {
   tie = false;
   /** The density its last page measured. */
   measured: Measurement | undefined;
+  /**
+   * Its own projection, when its ids are not UUIDs in a scan cut into even parts of the UUID
+   * space (a cluster of prefixed ids is one point of that space): from its last such page.
+   */
+  space: KeySpace | undefined;
+  /** Where its own projection ends when it has no end: past every id with its ids' prefix. */
+  spaceEnd: string | undefined;
 
   constructor(plan: PagingPlan, from: Boundary | undefined, to: Boundary | undefined) {
     this.plan = plan;
@@ -228,6 +246,12 @@ class ParallelScan {
   #estimatedEnd: number | undefined;
   /** Requests that may still go out, past the first page, before the last page is back. */
   #speculation = 0;
+  /**
+   * Cut into even parts of the UUID space before the first request: the projection stays that of
+   * random UUIDs (a page's own ids would narrow it to that page's prefix, and the parts' pages
+   * come from all over the space).
+   */
+  #evenStart = false;
   /** The first page's ids, for the projection of ids that are not uniform. */
   #firstIds: string[] | undefined;
   /** The last page's answer, when it was sent with the first page (both ends in one round). */
@@ -250,12 +274,17 @@ class ParallelScan {
   }
 
   async *pages(): AsyncGenerator<AttachmentPage, undefined, undefined> {
-    const head = new Chunk(this.#plan, undefined, undefined);
-    this.#chunks.push(head);
-    // `created` orders: both ends in the first round (the last page, read in reverse, goes out
-    // with the first). By id, the first page alone: uniform ids size the listing from it.
-    if (!this.#byId) this.#earlyTail = this.#sendTail();
-    void this.#read(head);
+    if (this.#byId && this.#startEven()) {
+      this.#pump();
+    } else {
+      const head = new Chunk(this.#plan, undefined, undefined);
+      this.#chunks.push(head);
+      // `created` orders: both ends in the first round (the last page, read in reverse, goes out
+      // with the first). By id within the caller's id range: the first page alone (uniform ids
+      // size the listing from it).
+      if (!this.#byId) this.#earlyTail = this.#sendTail();
+      void this.#read(head);
+    }
     try {
       for (;;) {
         if (this.#failure !== undefined) throw this.#failure.error;
@@ -282,6 +311,36 @@ class ParallelScan {
       this.#closed = true;
       this.#controller.abort(new Error("The iteration is over"));
     }
+  }
+
+  /**
+   * By id, with no bounds on ids from the caller: one even part of the UUID space per lane, all
+   * sent at once (see the module documentation). Whether it applies.
+   */
+  #startEven(): boolean {
+    const filter = this.#plan.filter;
+    if (
+      filter.id_gt !== undefined || filter.id_gte !== undefined || filter.id_lt !== undefined ||
+      filter.id_lte !== undefined
+    ) {
+      return false;
+    }
+    const order = this.#plan.order;
+    const boundaries = evenUuidBoundaries(order, this.#concurrency);
+    const ends = [undefined, ...boundaries, undefined];
+    for (let part = 0; part + 1 < ends.length; part++) {
+      const from = ends[part];
+      const to = ends[part + 1];
+      this.#chunks.push(new Chunk(rangePlan(this.#plan, from?.value, to?.value), from, to));
+    }
+    this.#mode = "cutting";
+    this.#evenStart = true;
+    this.#space = uuidKeySpace(order);
+    // The last part is open (ids past every UUID, like `fr.…`, fall in it), and is never cut
+    // past the last UUID.
+    this.#endKnown = true;
+    this.#end = isDescending(order) ? LOWEST_UUID : HIGHEST_UUID;
+    return true;
   }
 
   #notify(): void {
@@ -684,10 +743,21 @@ class ParallelScan {
     }
     const from = start ?? this.#keyOf(first);
     const count = start === undefined ? items.length - 1 : items.length;
+    if (this.#evenStart && items.length > 1 && !items.every((item) => isUuid(item.id))) {
+      // Not UUIDs: the chunk is projected by its own ids from here on, up to its end.
+      const ids = items.map((item) => item.id);
+      chunk.space = idKeySpace(this.#plan.order, ids, chunk.to?.key ?? last.id);
+      if (chunk.to === undefined) {
+        // The open end: no further than the ids that share this page's prefix.
+        const prefix = sharedPrefix(ids);
+        chunk.spaceEnd = isDescending(this.#plan.order) ? prefix : `${prefix}\uffff`;
+      }
+    }
     if (hasMore) {
       this.#record({ items: count, from, to: this.#keyOf(last) }, chunk);
       if (
-        this.#byId && this.#endKnown && items.length > 1 && typeof this.#end === "string"
+        this.#byId && this.#endKnown && !this.#evenStart && items.length > 1 &&
+        typeof this.#end === "string"
       ) {
         this.#space = idKeySpace(this.#plan.order, items.map((item) => item.id), this.#end);
       }
@@ -804,9 +874,9 @@ class ParallelScan {
    * rest becomes a new chunk, which the free lanes read (cut in turn). Whether any was split.
    */
   #steal(): boolean {
-    const space = this.#space;
-    if (space === undefined) return false;
     for (const chunk of this.#chunks) {
+      const space = chunk.space ?? this.#space;
+      if (space === undefined) return false;
       if (
         !chunk.busy || chunk.tie || chunk === this.#tail || chunk.cursor === null ||
         chunk.to === undefined
@@ -816,6 +886,7 @@ class ParallelScan {
       const start = cursorKey(chunk.cursor) ?? chunk.from?.key;
       if (start === undefined) continue;
       const density = this.#density(space, chunk);
+      if (!(density > 0 && density < Infinity)) continue;
       // Past the page in flight, as far as the density says it reaches, and a little more.
       const from = space.positionOf(start) + 1.1 * this.#plan.batchSize / density;
       const left = density * (space.positionOf(chunk.to.key) - from);
@@ -838,6 +909,8 @@ class ParallelScan {
       boundary,
       chunk.to,
     );
+    rest.space = chunk.space;
+    rest.spaceEnd = chunk.spaceEnd;
     chunk.to = boundary;
     chunk.plan = rangePlan(this.#plan, chunk.from?.value, boundary.value);
     this.#chunks.splice(this.#chunks.indexOf(chunk) + 1, 0, rest);
@@ -849,12 +922,15 @@ class ParallelScan {
    */
   #cut(chunk: Chunk): void {
     if (chunk.tie) return;
-    const space = this.#space;
+    const space = chunk.space ?? this.#space;
     const start = chunk.cursor === null ? undefined : cursorKey(chunk.cursor) ?? chunk.from?.key;
     if (space === undefined || start === undefined) return;
-    const end = chunk.to?.key ?? this.#end;
+    // A chunk with its own projection past the last UUID ends where its ids end.
+    const end = chunk.to?.key ?? (chunk.space === undefined ? this.#end : chunk.spaceEnd);
     const from = space.positionOf(start);
     const density = this.#density(space, chunk);
+    // Nothing measured yet (the even parts' first requests): cut once a page has measured.
+    if (!(density > 0 && density < Infinity)) return;
     const endAt = chunk.to === undefined && this.#estimatedEnd !== undefined
       ? this.#estimatedEnd
       : end === undefined
@@ -892,4 +968,15 @@ class ParallelScan {
     }
     this.#split(chunk, boundary);
   }
+}
+
+/** The prefix every id shares. */
+function sharedPrefix(ids: readonly string[]): string {
+  let prefix = ids[0] ?? "";
+  for (const id of ids) {
+    let shared = 0;
+    while (shared < prefix.length && shared < id.length && prefix[shared] === id[shared]) shared++;
+    prefix = prefix.slice(0, shared);
+  }
+  return prefix;
 }

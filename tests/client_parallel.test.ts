@@ -242,14 +242,17 @@ Deno.test("concurrency: 1 sends exactly the requests of the single lane", async 
   }
 });
 
-Deno.test("nothing is sent before the first next(), then the first page alone", async () => {
+Deno.test("nothing is sent before the first next(), then the first page alone in an id range", async () => {
   const script = scripted(referenceApi(tieHeavy(5, 50).map((i) => wire(i.id, i.created)) as never));
-  const iterator = clientFor(script).getAttachments({ pool_id: "1" }, { concurrency: 4 });
+  const iterator = clientFor(script).getAttachments(
+    { pool_id: "1", id_gte: "0" },
+    { concurrency: 4 },
+  );
   await tick(5);
   assert.equal(script.requests.length, 0);
   await iterator.next();
   const queries = script.requests.map((r) => new URL(r.url).search);
-  assert.deepEqual(queries, ["?pool_id=1&sort=id&limit=100"]);
+  assert.deepEqual(queries, ["?pool_id=1&id_gte=0&sort=id&limit=100"]);
   await iterator.return?.();
 });
 

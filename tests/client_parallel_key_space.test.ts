@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { createdKeySpace, idKeySpace, uniformIds } from "../src/key_space.ts";
+import { createdKeySpace, evenUuidBoundaries, idKeySpace, uniformIds } from "../src/key_space.ts";
 import { parseTimestamp } from "../src/timestamps.ts";
 import { TolokaEmulator } from "../src/testing/mod.ts";
 import { randomUuids, seeded } from "./client_helpers.ts";
@@ -140,4 +140,22 @@ Deno.test("uniformIds: prefixed, numeric, clustered and short samples fail the c
   for (const [name, sample] of samples) {
     assert.equal(uniformIds("id", sample, {}), undefined, name);
   }
+});
+
+Deno.test("evenUuidBoundaries: parts - 1 boundaries, in the order's direction, even over random UUIDs", () => {
+  for (const order of ["id", "-id"] as const) {
+    for (const parts of [2, 3, 8, 16]) {
+      const boundaries = evenUuidBoundaries(order, parts).map((boundary) => boundary.value);
+      assert.equal(boundaries.length, parts - 1, `${order} ${parts}`);
+      const sorted = boundaries.toSorted();
+      assert.deepEqual(boundaries, order === "id" ? sorted : sorted.toReversed());
+      // The share of the UUID space below each boundary (its first 8 hex digits) is k / parts.
+      for (const [index, boundary] of boundaries.entries()) {
+        const share = parseInt(boundary.slice(0, 8).padEnd(8, "0"), 16) / 2 ** 32;
+        const expected = order === "id" ? (index + 1) / parts : 1 - (index + 1) / parts;
+        assert.ok(Math.abs(share - expected) < 1e-6, `${order} ${parts}: ${boundary}`);
+      }
+    }
+  }
+  assert.deepEqual(evenUuidBoundaries("id", 1), []);
 });

@@ -1,14 +1,15 @@
 /**
- * How the parallel scan splits a listing, request by request: a listing of one page costs one
- * request; the second round is the last page (read in reverse) and, for ids that pass the
- * uniform check, as many chunks as the pages between, else the next page only; ties on
- * `created` at the last page's edge and across cuts come out exactly once; an early break in the
- * second round aborts everything. Requests are released round by round (every request sent
- * while the previous round was answered forms the next), so counts are exact.
+ * How the parallel scan splits a listing, request by request. By id with no bounds on ids, the
+ * first round is one even part of the UUID space per lane. Within a caller's id range, a listing
+ * of one page costs one request, and the second round is the last page (read in reverse) and,
+ * for ids that pass the uniform check, as many chunks as the pages between, else the next page
+ * only. Ties on `created` at the last page's edge and across cuts come out exactly once; an early
+ * break after the first round aborts everything. Requests are released round by round (every
+ * request sent while the previous round was answered forms the next), so counts are exact.
  */
 
 import assert from "node:assert/strict";
-import { type Order, ORDERS } from "../mod.ts";
+import { type AttachmentFilter, type Order, ORDERS } from "../mod.ts";
 import {
   clientFor,
   compareBy,
@@ -36,7 +37,7 @@ function itemsOf(ids: readonly string[]): Item[] {
 async function inRounds(
   items: readonly Item[],
   order: Order,
-  options: { concurrency?: number; breakAfter?: number } = {},
+  options: { concurrency?: number; breakAfter?: number; filter?: AttachmentFilter } = {},
 ): Promise<{ ids: string[]; rounds: string[][]; aborted: number }> {
   const api = referenceApi(items);
   const pending: { request: Request; answer: (response: Response) => void }[] = [];
@@ -56,7 +57,7 @@ async function inRounds(
   const listing = (async () => {
     for await (
       const item of client.getAttachments(
-        { pool_id: "1" },
+        { pool_id: "1", ...options.filter },
         { order, concurrency: options.concurrency ?? 8 },
       )
     ) {
@@ -83,30 +84,93 @@ function sorted(items: readonly Item[], order: Order): string[] {
   return items.toSorted(compareBy(SORT_OF[order])).map((item) => item.id);
 }
 
-Deno.test("a listing of one page costs one request with 8 lanes by id, two by created (both ends)", async () => {
+/**
+ * A caller's bound on ids that every id here passes: by id, the scan then starts from the first
+ * page alone (the even parts of the UUID space are only cut when the caller sets no id bound).
+ */
+function anyId(order: Order): AttachmentFilter {
+  return order === "-id" ? { id_lte: "~" } : { id_gte: "0" };
+}
+
+/** The caller's bound of {@linkcode anyId} as it appears in a query. */
+function anyIdQuery(order: Order): string {
+  return order === "-id" ? "id_lte=~" : "id_gte=0";
+}
+
+Deno.test("a listing of one page: one round of 8 parts by id, of both ends by created, of one page in an id range", async () => {
   for (const size of [0, 1, 60, 100]) {
     const items = itemsOf(randomUuids(size, size + 1));
     for (const order of ORDERS) {
+      const byId = order === "id" || order === "-id";
       const { ids, rounds } = await inRounds(items, order);
       assert.deepEqual(ids, sorted(items, order), `${size} ${order}`);
-      const requests = order === "id" || order === "-id" ? 1 : 2;
+      assert.deepEqual(rounds.map((round) => round.length), [byId ? 8 : 2], `${size} ${order}`);
+      if (!byId) continue;
+      const ranged = await inRounds(items, order, { filter: anyId(order) });
+      assert.deepEqual(ranged.ids, sorted(items, order), `${size} ${order} in a range`);
+      const requests = 1;
+      const { rounds: rangedRounds } = ranged;
       assert.deepEqual(
-        rounds.map((round) => round.length),
+        rangedRounds.map((round) => round.length),
         [requests],
-        `${size} ${order}: ${rounds}`,
+        `${size} ${order}: ${rangedRounds}`,
       );
     }
   }
 });
 
-Deno.test("uniform UUIDs: the second round is the last page and a chunk for each page between", async () => {
+Deno.test("by id: the first round is one even part of the UUID space per lane, the ends open", async () => {
+  const items = itemsOf(randomUuids(3_000, 1));
+  for (const concurrency of [3, 8]) {
+    for (const order of ["id", "-id"] as const) {
+      const { ids, rounds } = await inRounds(items, order, { concurrency });
+      assert.deepEqual(ids, sorted(items, order), order);
+      const first = (rounds[0] ?? []).map((query) => new URLSearchParams(query));
+      assert.equal(first.length, concurrency);
+      const [low, high] = order === "id" ? ["id_gte", "id_lt"] : ["id_lte", "id_gt"];
+      // Consecutive: each part starts where the one before ends; the first and last are open.
+      assert.equal(first[0]?.get(low), null);
+      assert.equal(first.at(-1)?.get(high), null);
+      for (let part = 1; part < concurrency; part++) {
+        assert.equal(first[part]?.get(low), first[part - 1]?.get(high), `${order} part ${part}`);
+      }
+      // Even: each part holds about its share of random UUIDs (within a third).
+      for (const query of first) {
+        const from = query.get(low);
+        const to = query.get(high);
+        const inside = items.filter((item) =>
+          order === "id"
+            ? (from === null || item.id >= from) && (to === null || item.id < to)
+            : (from === null || item.id <= from) && (to === null || item.id > to)
+        ).length;
+        const share = items.length / concurrency;
+        assert.ok(Math.abs(inside - share) < share / 3, `${order}: ${inside} of ${share}`);
+      }
+    }
+  }
+});
+
+Deno.test("by id: 3,000 random UUIDs in 4 or 5 rounds (serially 30), 8 parts of about 3.75 pages", async () => {
+  for (const seed of [1, 2, 3]) {
+    const items = itemsOf(randomUuids(3_000, seed));
+    for (const order of ["id", "-id"] as const) {
+      const { ids, rounds } = await inRounds(items, order);
+      assert.deepEqual(ids, sorted(items, order));
+      assert.ok(rounds.length >= 4 && rounds.length <= 5, `${seed} ${order}: ${rounds.length}`);
+      // Each part's last page is partial: at most one request more per part than serially.
+      assert.ok(rounds.flat().length <= 30 + 8, `${seed} ${order}: ${rounds.flat().length}`);
+    }
+  }
+});
+
+Deno.test("in an id range, uniform UUIDs: the second round is the last page and a chunk for each page between", async () => {
   const items = itemsOf(randomUuids(3_000, 1));
   for (const order of ["id", "-id"] as const) {
-    const { ids, rounds } = await inRounds(items, order);
+    const { ids, rounds } = await inRounds(items, order, { filter: anyId(order) });
     assert.deepEqual(ids, sorted(items, order), order);
     const [[first] = [], second = []] = rounds;
     const minus = order === "id" ? "" : "-";
-    assert.equal(first, `?pool_id=1&sort=${order}&limit=100`);
+    assert.equal(first, `?pool_id=1&${anyIdQuery(order)}&sort=${order}&limit=100`);
     const last = ids[99] as string;
     const [end, ...chunks] = second;
     const reversed = order === "id" ? "-id" : "id";
@@ -132,26 +196,26 @@ Deno.test("uniform UUIDs: the second round is the last page and a chunk for each
   }
 });
 
-Deno.test("uniform UUIDs: 3,000 items in 6 rounds and 35 requests (serially 30 of each)", async () => {
+Deno.test("in an id range, uniform UUIDs: 3,000 items in 6 rounds and 35 requests (serially 30 of each)", async () => {
   const items = itemsOf(randomUuids(3_000, 1));
-  const { ids, rounds } = await inRounds(items, "id");
+  const { ids, rounds } = await inRounds(items, "id", { filter: anyId("id") });
   assert.deepEqual(ids, sorted(items, "id"));
   assert.equal(rounds.length, 6);
   assert.equal(rounds.flat().length, 35);
 });
 
-Deno.test("uniform UUIDs: two pages cost two requests, three pages three or four", async () => {
+Deno.test("in an id range, uniform UUIDs: two pages cost two requests, three pages three or four", async () => {
   for (const [size, requests] of [[101, 2], [150, 2], [200, 2], [250, 3], [300, 4]] as const) {
     const items = itemsOf(randomUuids(size, size));
     for (const order of ["id", "-id"] as const) {
-      const { ids, rounds } = await inRounds(items, order);
+      const { ids, rounds } = await inRounds(items, order, { filter: anyId(order) });
       assert.deepEqual(ids, sorted(items, order), `${size} ${order}`);
       assert.equal(rounds.flat().length, requests, `${size} ${order}: ${rounds.join(" | ")}`);
     }
   }
 });
 
-Deno.test("created orders and other ids: two pages cost two or three requests", async () => {
+Deno.test("created orders, and other ids in an id range: two pages cost two or three requests", async () => {
   // Created: both ends in the first round, which cover the listing. Other ids: the first page,
   // then the last page and the next, found in the last.
   const cases: [string, Item[], Order[], number[]][] = [
@@ -163,21 +227,37 @@ Deno.test("created orders and other ids: two pages cost two or three requests", 
   ];
   for (const [name, items, orders, expected] of cases) {
     for (const order of orders) {
-      const { ids, rounds } = await inRounds(items, order);
+      const filter = name === "numbers" ? anyId(order) : {};
+      const { ids, rounds } = await inRounds(items, order, { filter });
       assert.deepEqual(ids, sorted(items, order), `${name} ${order}`);
       assert.deepEqual(rounds.map((round) => round.length), expected, `${name} ${order}`);
     }
   }
 });
 
-Deno.test("ids that fail the uniform check: the second round is the last page and the next page", async () => {
+Deno.test("ids that are not random UUIDs come out exactly once from the even parts, by id", async () => {
+  const numbers = Array.from({ length: 2_000 }, (_, i) => `att-${String(i * 7).padStart(6, "0")}`);
+  const prefixed = randomUuids(2_000, 3).map((id) => `fr.${id}`);
+  const clustered = randomUuids(2_000, 4).map((id) => `018f3a${id.slice(6)}`); // time-ordered, like v7
+  const mixed = [...randomUuids(1_900, 5), ...randomUuids(100, 6).map((id) => `fr.${id}`)];
+  for (const ids of [numbers, prefixed, clustered, mixed]) {
+    const items = itemsOf(ids);
+    for (const order of ["id", "-id"] as const) {
+      const listed = await inRounds(items, order);
+      assert.deepEqual(listed.ids, sorted(items, order), `${ids[0]} ${order}`);
+      assert.equal(listed.rounds[0]?.length, 8);
+    }
+  }
+});
+
+Deno.test("in an id range, ids that fail the uniform check: the second round is the last page and the next page", async () => {
   const numbers = Array.from({ length: 2_000 }, (_, i) => `att-${String(i * 7).padStart(6, "0")}`);
   const prefixed = randomUuids(2_000, 3).map((id) => `fr.${id}`);
   const clustered = randomUuids(2_000, 4).map((id) => `018f3a${id.slice(6)}`); // time-ordered, like v7
   for (const ids of [numbers, prefixed, clustered]) {
     const items = itemsOf(ids);
     for (const order of ["id", "-id"] as const) {
-      const listed = await inRounds(items, order);
+      const listed = await inRounds(items, order, { filter: anyId(order) });
       assert.deepEqual(listed.ids, sorted(items, order), `${ids[0]} ${order}`);
       const second = listed.rounds[1] ?? [];
       assert.equal(second.length, 2, `${ids[0]} ${order}: ${second.join(" ")}`);
@@ -188,10 +268,25 @@ Deno.test("ids that fail the uniform check: the second round is the last page an
   }
 });
 
-Deno.test("-id on a prefixed cluster, then UUIDs: parts cut on the UUIDs from the third round", async () => {
+Deno.test("-id on a prefixed cluster, then UUIDs: the cluster's part is cut by its own ids", async () => {
   const ids = [...randomUuids(150, 21).map((id) => `fr.${id}`), ...randomUuids(2_850, 22)];
   const items = itemsOf(ids);
   const { ids: listed, rounds } = await inRounds(items, "-id");
+  assert.deepEqual(listed, sorted(items, "-id"));
+  // The first part holds the cluster and its share of UUIDs (about 506 items, 6 pages): it is
+  // cut in the cluster's characters once its first page shows them, so it ends with the others
+  // (5 rounds), not a page a round after them.
+  const clusterCuts = rounds.flat().filter((query) =>
+    (new URLSearchParams(query).get("id_lt") ?? "").startsWith("fr.")
+  );
+  assert.ok(clusterCuts.length > 0, rounds.join("\n"));
+  assert.ok(rounds.length <= 5, `${rounds.length} rounds`);
+});
+
+Deno.test("in an id range, -id on a prefixed cluster, then UUIDs: parts cut on the UUIDs from the third round", async () => {
+  const ids = [...randomUuids(150, 21).map((id) => `fr.${id}`), ...randomUuids(2_850, 22)];
+  const items = itemsOf(ids);
+  const { ids: listed, rounds } = await inRounds(items, "-id", { filter: anyId("-id") });
   assert.deepEqual(listed, sorted(items, "-id"));
   // The first page alone, then the last page and the next; then every lane.
   assert.deepEqual(rounds.slice(0, 3).map((round) => round.length), [1, 2, 8]);
@@ -276,11 +371,15 @@ Deno.test("ties at the edge of the last page and across cuts come out exactly on
   }
 });
 
-Deno.test("an early break in the second round aborts the last page and every chunk", async () => {
+Deno.test("an early break after the first round aborts every request of the second", async () => {
   const items = itemsOf(randomUuids(3_000, 10));
-  const { ids, rounds, aborted } = await inRounds(items, "id", { breakAfter: 1 });
-  assert.equal(ids.length, 1);
-  // The first page was answered; the break came before the second round was.
-  assert.equal(rounds.length, 1);
-  assert.equal(aborted, 8, "the last page and seven chunks");
+  for (const [order, filter] of [["id", {}], ["id", anyId("id")], ["created", {}]] as const) {
+    const { ids, rounds, aborted } = await inRounds(items, order, { breakAfter: 1, filter });
+    assert.equal(ids.length, 1);
+    // The first round was answered; the break came before the second round was.
+    assert.equal(rounds.length, 1);
+    // Every lane had sent its next request: the 8 parts' second pages; in an id range the last
+    // page and seven chunks; by created the 8 even parts between both ends.
+    assert.equal(aborted, 8, `${order} ${JSON.stringify(filter)}`);
+  }
 });
