@@ -171,6 +171,27 @@ export function rangePlan(
 }
 
 /**
+ * The plan of one range of ids, for the merged scan of a `created` order: the caller's filter
+ * narrowed to ids from `low` (inclusive) to `high` (exclusive), whatever the order; an
+ * `undefined` end stays the caller's. Ranges cut at the same ids never overlap and leave nothing
+ * out; the cursor logic above pages through each in the plan's order.
+ */
+export function idRangePlan(
+  plan: PagingPlan,
+  low: string | undefined,
+  high: string | undefined,
+): PagingPlan {
+  let filter = plan.filter;
+  if (low !== undefined) {
+    filter = narrow(filter, "id", "lower", { value: low, key: low, inclusive: true });
+  }
+  if (high !== undefined) {
+    filter = narrow(filter, "id", "upper", { value: high, key: high, inclusive: false });
+  }
+  return { ...plan, filter };
+}
+
+/**
  * The key a cursor stands at (the last id, or the timestamp key of the last `created`); `undefined`
  * at the start.
  */

@@ -1,7 +1,9 @@
 /**
  * The parallel ordered scan behind the `concurrency` option: several lanes read consecutive
  * parts of the key space at once, and the pages still come out in the requested order, every
- * item exactly once, with a bounded number of pages held.
+ * item exactly once, with a bounded number of pages held. The `created` orders with no bound on
+ * ids are read another way: by ranges of ids, each in `created` order, merged (`merge_scan.ts`);
+ * everything below is about the orders by id, and the `created` orders within a range of ids.
  *
  * ## Parts ("chunks") cut at real values
  *
@@ -48,8 +50,7 @@
  * by its own last page's density (the most local estimate: ties and bursts on `created`, a
  * cluster of prefixed ids) or, before it has one, by the recent pages'. A chunk found denser
  * than expected is cut again before its next request. A run of ties on `created` is one point
- * of the key space: its chunk reads it by id, and when the run's ids are random UUIDs and more
- * than a page and a half of it is left, the rest is cut into parts by id, read at once.
+ * of the key space: its chunk reads it by id.
  *
  * ## Lanes and memory
  *
@@ -81,6 +82,7 @@ import {
   uuidKeySpace,
 } from "./key_space.ts";
 import { checkAnswer, completeAnswer, readListing } from "./listing_step.ts";
+import { mergedPages } from "./merge_scan.ts";
 import { isDescending, ordersById, reversed } from "./order.ts";
 import {
   applyPage,
@@ -180,8 +182,6 @@ class Chunk {
   busy = false;
   /** Covered by the last page: answers still on their way are dropped. */
   ended = false;
-  /** Part of a run of ties on `created`, read by id: never cut by position. */
-  tie = false;
   /** The density its last page measured. */
   measured: Measurement | undefined;
   /**
@@ -211,6 +211,13 @@ class Chunk {
 export function parallelPages(
   options: ParallelScanOptions,
 ): AsyncGenerator<AttachmentPage, undefined, undefined> {
+  const filter = options.plan.filter;
+  const idBound = filter.id_gt !== undefined || filter.id_gte !== undefined ||
+    filter.id_lt !== undefined || filter.id_lte !== undefined;
+  // The `created` orders with no bound on ids: parts by id, merged (`merge_scan.ts`).
+  if (!ordersById(options.plan.order) && !idBound) {
+    return mergedPages({ ...options, pagesPerLane: PAGES_PER_LANE });
+  }
   return new ParallelScan(options).pages();
 }
 
@@ -431,14 +438,9 @@ class ParallelScan {
           // Bounded by the last page after this request went out: the rest is in that page.
           next = null;
         }
-        // A part of a run of ties ends with the run.
-        if (chunk.tie && next?.phase === "past") next = null;
         if (first) this.#begin(chunk, listing.items, next);
         else this.#measure(start, listing.items, listing.has_more, chunk);
         chunk.cursor = next;
-        if (next?.phase === "ties" && !chunk.tie && this.#mode === "cutting") {
-          this.#splitTies(chunk, cursor, step.items, next);
-        }
         if (step.items.length > 0) {
           page = { items: undefined };
           chunk.pages.push(page);
@@ -688,7 +690,7 @@ class ParallelScan {
         chunk.cursor = null;
         this.#chunks.splice(this.#chunks.indexOf(chunk), 1);
       } else if (
-        !chunk.tie && (chunk.to === undefined || this.#compare(chunk.to.key, boundary.key) > 0)
+        chunk.to === undefined || this.#compare(chunk.to.key, boundary.key) > 0
       ) {
         chunk.to = boundary;
         chunk.plan = rangePlan(this.#plan, chunk.from?.value, boundary.value);
@@ -797,77 +799,6 @@ class ParallelScan {
   }
 
   /**
-   * A chunk about to drain a run of ties on `created` by id: when the run's ids are random UUIDs,
-   * this page's share of them tells how long the run is, and the rest of it is cut into parts by
-   * id, read at once; the chunk's part past the run becomes a chunk of its own.
-   */
-  #splitTies(
-    chunk: Chunk,
-    cursor: Cursor,
-    items: readonly Item[],
-    next: Extract<Cursor, { phase: "ties" }>,
-  ): void {
-    const filter = this.#plan.filter;
-    const space = this.#space;
-    if (
-      space === undefined || filter.id_gt !== undefined || filter.id_gte !== undefined ||
-      filter.id_lt !== undefined || filter.id_lte !== undefined
-    ) {
-      return;
-    }
-    const ties = items.filter((item) => this.#keyOf(item) === next.key).map((item) => item.id);
-    const descending = isDescending(this.#plan.order);
-    // The run's ids so far: from its first (it began on this page) or past the cursor's.
-    const since = (cursor.phase === "after" || cursor.phase === "ties") && cursor.key === next.key
-      ? cursor.id
-      : undefined;
-    const uniform = uniformIds(descending ? "-id" : "id", ties, { from: since });
-    if (uniform === undefined) return;
-    const from = uniform.space.positionOf(next.id);
-    const remaining = uniform.density * (uniform.end - from);
-    if (!(remaining > 1.5 * this.#plan.batchSize)) return;
-    const parts = Math.min(this.#concurrency, Math.ceil(remaining / (0.85 * this.#plan.batchSize)));
-    const cuts: string[] = [];
-    let after = next.id;
-    for (let part = 1; part < parts; part++) {
-      const boundary = uniform.space.boundaryNear(
-        from + part * (uniform.end - from) / parts,
-        after,
-        undefined,
-      );
-      if (boundary === undefined) break;
-      cuts.push(boundary.value);
-      after = boundary.value;
-    }
-    if (cuts.length === 0) return;
-    const at = { value: next.created, key: next.key };
-    const past = space.boundaryNear(space.positionOf(next.key), next.key, chunk.to?.key);
-    const tiePlan = (low: string | undefined, high: string | undefined): PagingPlan => {
-      const narrowed = { ...filter };
-      delete narrowed.created_gt;
-      delete narrowed.created_lt;
-      narrowed.created_gte = next.created;
-      narrowed.created_lte = next.created;
-      if (low !== undefined) narrowed[descending ? "id_lte" : "id_gte"] = low;
-      if (high !== undefined) narrowed[descending ? "id_gt" : "id_lt"] = high;
-      return { ...this.#plan, filter: narrowed };
-    };
-    const end = past ?? chunk.to;
-    const added: Chunk[] = cuts.map((low, index) => {
-      const part = new Chunk(tiePlan(low, cuts[index + 1]), at, end);
-      part.tie = true;
-      return part;
-    });
-    if (past !== undefined) {
-      added.push(new Chunk(rangePlan(this.#plan, past.value, chunk.to?.value), past, chunk.to));
-    }
-    chunk.plan = tiePlan(undefined, cuts[0]);
-    chunk.tie = true;
-    chunk.to = end;
-    this.#chunks.splice(this.#chunks.indexOf(chunk) + 1, 0, ...added);
-  }
-
-  /**
    * Splits the earliest busy chunk that has more than a page and a half left past the page it is
    * reading: it keeps its share of what is left (a half with one free lane, an eighth with seven:
    * the last page back before the next in a listing by id that fails the uniform check), the
@@ -878,7 +809,7 @@ class ParallelScan {
       const space = chunk.space ?? this.#space;
       if (space === undefined) return false;
       if (
-        !chunk.busy || chunk.tie || chunk === this.#tail || chunk.cursor === null ||
+        !chunk.busy || chunk === this.#tail || chunk.cursor === null ||
         chunk.to === undefined
       ) {
         continue;
@@ -921,7 +852,6 @@ class ParallelScan {
    * becomes the next chunk. Only when the rest should hold more than half as much again.
    */
   #cut(chunk: Chunk): void {
-    if (chunk.tie) return;
     const space = chunk.space ?? this.#space;
     const start = chunk.cursor === null ? undefined : cursorKey(chunk.cursor) ?? chunk.from?.key;
     if (space === undefined || start === undefined) return;

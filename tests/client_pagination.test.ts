@@ -3,6 +3,7 @@ import { TolokaResponseError } from "../mod.ts";
 import {
   applyPage,
   type Cursor,
+  idRangePlan,
   nextPageQuery,
   type PagingPlan,
   START,
@@ -574,4 +575,28 @@ Deno.test("getAttachments() keeps the caller's id and created ranges on every pa
       assert.deepEqual(got, expected, `${JSON.stringify(range)} ${order}`);
     }
   }
+});
+
+Deno.test("idRangePlan narrows ids to [low, high) in any order, keeping the tighter caller bound", () => {
+  const plan = (filter: Record<string, string>, order: Order): PagingPlan => ({
+    filter: filter as PagingPlan["filter"],
+    order,
+    batchSize: 100,
+  });
+  for (const order of ["created", "-created", "id", "-id"] as const) {
+    assert.deepEqual(idRangePlan(plan({ pool_id: "1" }, order), "4", "8").filter, {
+      pool_id: "1",
+      id_gte: "4",
+      id_lt: "8",
+    });
+  }
+  // The caller's bounds: the tighter one on each side is sent.
+  assert.deepEqual(
+    idRangePlan(plan({ pool_id: "1", id_gt: "5", id_lte: "9" }, "created"), "4", "8").filter,
+    { pool_id: "1", id_gt: "5", id_lt: "8" },
+  );
+  assert.deepEqual(
+    idRangePlan(plan({ pool_id: "1", id_gte: "2" }, "-created"), undefined, "8").filter,
+    { pool_id: "1", id_gte: "2", id_lt: "8" },
+  );
 });
