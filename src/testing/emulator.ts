@@ -14,6 +14,7 @@ import {
   DEFAULT_MAX_FILE_SIZE,
   DEFAULT_REQUEST_LOG_LIMIT,
 } from "./options.ts";
+import { PageJson } from "./page_json.ts";
 import { parseListParams } from "./params.ts";
 import { runQuery } from "./query.ts";
 import { jsonReply, type Reply, resetResponse, toResponse } from "./reply.ts";
@@ -72,6 +73,7 @@ export class TolokaEmulator {
   readonly fetch: (input: Request | URL | string, init?: RequestInit) => Promise<Response>;
   readonly #seed: number;
   readonly #store: AttachmentStore;
+  readonly #pages: PageJson;
   readonly #sizes: ReadonlyMap<string, number>;
   readonly #tokens: ReadonlySet<string>;
   readonly #maxFileSize: number;
@@ -127,6 +129,7 @@ export class TolokaEmulator {
       dataset.micro,
       options.attachments !== undefined,
     );
+    this.#pages = new PageJson(this.#store.items);
     this.#sizes = dataset.sizes;
     this.fetch = (input, init) =>
       this.handle(
@@ -356,7 +359,7 @@ export class TolokaEmulator {
     const options = { truncated: fault === "truncated", signal };
     let response: Response;
     try {
-      response = toResponse(reply ?? this.#route(request, url, auth), options);
+      response = toResponse(reply ?? this.#route(request, url, entry.params, auth), options);
     } catch {
       // A bug, or a hand-made attachment whose media type is no valid header: the API's own 500.
       response = toResponse(errorReply(500, "INTERNAL_ERROR", "Internal server error"), options);
@@ -372,7 +375,12 @@ export class TolokaEmulator {
     return this.#sleep(ms, signal);
   }
 
-  #route(request: Request, url: URL, auth: { ok: boolean; problem?: string }): Reply {
+  #route(
+    request: Request,
+    url: URL,
+    params: readonly [string, string][],
+    auth: { ok: boolean; problem?: string },
+  ): Reply {
     const match = ROUTE.exec(url.pathname);
     if (match === null) return notFound(`No such resource: ${url.pathname}`);
     if (request.method !== "GET") {
@@ -382,11 +390,12 @@ export class TolokaEmulator {
     if (!auth.ok) return errorReply(401, "AUTHENTICATION_ERROR", auth.problem ?? "Unauthorized");
     const [, rawId, download] = match;
     if (rawId === undefined) {
-      const parsed = parseListParams(url.searchParams);
+      // The pairs the log already holds: iterating `url.searchParams` again costs more.
+      const parsed = parseListParams(params);
       if (!parsed.ok) {
         return errorReply(400, "VALIDATION_ERROR", "Validation failed", parsed.payload);
       }
-      return jsonReply(200, runQuery(this.#store, parsed.query));
+      return this.#pages.reply(runQuery(this.#store, parsed.query));
     }
     let id: string;
     try {

@@ -72,8 +72,11 @@ function fieldError(code: string, message: string): FieldError {
   return { code, message };
 }
 
-/** Validates list parameters; every bad field is reported, unknown parameters included. */
-export function parseListParams(params: URLSearchParams): ParsedList {
+/**
+ * Validates list parameters (decoded pairs in the order sent: a `URLSearchParams`, or the pairs
+ * already spread for the request log); every bad field is reported, unknown parameters included.
+ */
+export function parseListParams(params: Iterable<readonly [string, string]>): ParsedList {
   const values = new Map<string, string[]>();
   for (const [key, value] of params) {
     const list = values.get(key);

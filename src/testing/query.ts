@@ -11,10 +11,10 @@ import type { AttachmentStore, PositionSet } from "./index.ts";
 import type { Bound, ListQuery, SortKey } from "./params.ts";
 import type { WireAttachment } from "./types.ts";
 
-/** A page as the API sends it. */
+/** A page: the store positions of its items, in order (`PageJson` writes their JSON). */
 export interface Page {
-  items: WireAttachment[];
-  has_more: boolean;
+  positions: number[];
+  hasMore: boolean;
 }
 
 /** Answers a list query in O(log n + limit + skipped items), or O(k log k) over a range of k. */
@@ -23,15 +23,13 @@ export function runQuery(store: AttachmentStore, query: ListQuery): Page {
   const set = assignmentId !== undefined
     ? store.assignment(assignmentId)
     : store.pool(poolId as string);
-  if (set === undefined) return { items: [], has_more: false };
+  if (set === undefined) return { positions: [], hasMore: false };
 
-  const matches = matcher(store, query);
   const limit = query.limit;
   if (query.sort === undefined) {
     return walk(
-      store,
       { positions: set.natural, start: 0, end: set.natural.length, forward: true },
-      matches,
+      matcher(store, query, undefined),
       limit,
     );
   }
@@ -48,9 +46,10 @@ export function runQuery(store: AttachmentStore, query: ListQuery): Page {
   // Walking costs about limit / density = limit * mainSize / otherSize items when the other
   // range is what filters; sorting the other range costs about otherSize items.
   if (other !== undefined && otherSize * otherSize < (limit + 1) * mainSize) {
-    return sortRange(store, other, keys, matches, limit);
+    const otherField = primary.field === "id" ? "created" : "id";
+    return sortRange(store, other, keys, matcher(store, query, otherField), limit);
   }
-  return walk(store, main, matches, limit);
+  return walk(main, matcher(store, query, primary.field), limit);
 }
 
 /** A slice of an ordering of positions. */
@@ -66,20 +65,19 @@ interface Walk extends Range {
 }
 
 function walk(
-  store: AttachmentStore,
   { positions, start, end, forward }: Walk,
-  matches: (position: number) => boolean,
+  matches: ((position: number) => boolean) | undefined,
   limit: number,
 ): Page {
-  const items: WireAttachment[] = [];
+  const found: number[] = [];
   const step = forward ? 1 : -1;
   for (let i = forward ? start : end - 1; forward ? i < end : i >= start; i += step) {
     const position = positions[i] as number;
-    if (!matches(position)) continue;
-    if (items.length === limit) return { items, has_more: true };
-    items.push(store.items[position] as WireAttachment);
+    if (matches !== undefined && !matches(position)) continue;
+    if (found.length === limit) return { positions: found, hasMore: true };
+    found.push(position);
   }
-  return { items, has_more: false };
+  return { positions: found, hasMore: false };
 }
 
 /** Collects every match of a range, sorts them in the requested order and cuts the page. */
@@ -87,13 +85,13 @@ function sortRange(
   store: AttachmentStore,
   { positions, start, end }: Range,
   keys: readonly SortKey[],
-  matches: (position: number) => boolean,
+  matches: ((position: number) => boolean) | undefined,
   limit: number,
 ): Page {
   const found: number[] = [];
   for (let i = start; i < end; i++) {
     const position = positions[i] as number;
-    if (matches(position)) found.push(position);
+    if (matches === undefined || matches(position)) found.push(position);
   }
   const { ids, sec, micro } = store;
   found.sort((a, b) => {
@@ -105,8 +103,7 @@ function sortRange(
     }
     return 0;
   });
-  const items = found.slice(0, limit).map((position) => store.items[position] as WireAttachment);
-  return { items, has_more: found.length > limit };
+  return { positions: found.slice(0, limit), hasMore: found.length > limit };
 }
 
 /** Keys up to the first `id` (it is unique, so later keys never matter), ties broken by id asc. */
@@ -233,17 +230,33 @@ function inBounds<T>(
   return true;
 }
 
-/** A predicate over positions for every filter of the query. */
-function matcher(store: AttachmentStore, query: ListQuery): (position: number) => boolean {
+/**
+ * A predicate over the positions of a range for the filters the range does not already satisfy,
+ * or `undefined` when it satisfies them all (the usual page: each check reads scattered objects).
+ * The range holds only its set's positions (a pool's, or an assignment's), and its binary search
+ * applied every range filter on `walked`, the field it is ordered by.
+ */
+function matcher(
+  store: AttachmentStore,
+  query: ListQuery,
+  walked: SortKey["field"] | undefined,
+): ((position: number) => boolean) | undefined {
   const { filters, idLower, idUpper, createdLower, createdUpper } = query;
   const { items, ids, sec, micro } = store;
-  const hasIdRange = idLower.length + idUpper.length > 0;
-  const hasCreatedRange = createdLower.length + createdUpper.length > 0;
+  // Without assignment_id the set is pool_id's own.
+  const poolId = filters.assignment_id === undefined ? undefined : filters.pool_id;
+  const hasIdRange = walked !== "id" && idLower.length + idUpper.length > 0;
+  const hasCreatedRange = walked !== "created" &&
+    createdLower.length + createdUpper.length > 0;
+  const readsItems = poolId !== undefined || filters.name !== undefined ||
+    filters.type !== undefined || filters.user_id !== undefined ||
+    filters.owner_id !== undefined || filters.owner_company_id !== undefined;
+  if (!readsItems && !hasIdRange && !hasCreatedRange) return undefined;
   const instant: Instant = { sec: 0, micro: 0 };
   return (position) => {
     const item = items[position] as WireAttachment;
     // assignment_id is never checked here: the walk only visits that assignment's positions.
-    if (filters.pool_id !== undefined && item.details.pool_id !== filters.pool_id) return false;
+    if (poolId !== undefined && item.details.pool_id !== poolId) return false;
     if (filters.name !== undefined && item.name !== filters.name) return false;
     if (filters.type !== undefined && item.attachment_type !== filters.type) return false;
     if (filters.user_id !== undefined && item.details.user_id !== filters.user_id) return false;

@@ -5,13 +5,21 @@
 
 import { fileChunks, type FileSpec } from "./download.ts";
 
-/** A reply with its body in memory (JSON, HTML) or a file to stream. */
+/** A reply with its body in memory (bytes, or text of a known UTF-8 size) or a file to stream. */
 export type Reply =
   | {
     kind: "bytes";
     status: number;
     headers: Record<string, string>;
     body: Uint8Array<ArrayBuffer>;
+  }
+  | {
+    kind: "text";
+    status: number;
+    headers: Record<string, string>;
+    text: string;
+    /** The text's length in UTF-8 bytes. */
+    byteLength: number;
   }
   | { kind: "file"; status: number; headers: Record<string, string>; file: FileSpec };
 
@@ -56,6 +64,20 @@ export interface ResponseOptions {
 
 /** Builds the `Response` of a reply. */
 export function toResponse(reply: Reply, options: ResponseOptions): Response {
+  if (reply.kind === "text") {
+    const { status, headers } = reply;
+    if (options.truncated) {
+      return toResponse(
+        { kind: "bytes", status, headers, body: encoder.encode(reply.text) },
+        options,
+      );
+    }
+    // A string body is neither encoded nor copied here (Deno encodes it as it sends or reads it);
+    // `content-length` is set afterwards for the reason given below.
+    const response = new Response(reply.text, { status, headers });
+    response.headers.set("content-length", String(reply.byteLength));
+    return response;
+  }
   if (reply.kind === "bytes") {
     const body = options.truncated
       ? reply.body.slice(0, Math.floor(reply.body.length / 2))
