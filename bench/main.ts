@@ -20,6 +20,9 @@
  * 10. The size of the core bundled for the browser, minified, and gzipped (`bundle_size.ts`).
  * 11. Where the Worker's time goes on a listing: a V8 CPU profile of its isolate in workerd,
  *     by part (`worker_profile.ts`).
+ * 12. The Worker's own JavaScript per request: its routes called in this process, no HTTP and no
+ *     workerd, the emulator's part taken out; per listing, and per exported page with how many
+ *     pages fit 10 ms (`worker_js.ts`: the lower bound to figures 6 and 7's upper one).
  *
  * Goals are ratios measured side by side in this run (these machines are shared and noisy);
  * absolute figures are context. Permissions: `--allow-net=127.0.0.1 --allow-read --allow-write
@@ -42,6 +45,7 @@ import { measureExportJobs } from "./export_jobs.ts";
 import { measureAnchors } from "./anchors.ts";
 import { kib, measureBundleSize } from "./bundle_size.ts";
 import { profileWorker } from "./worker_profile.ts";
+import { measureWorkerJs } from "./worker_js.ts";
 
 const TOKEN = "test-token";
 /**
@@ -114,6 +118,10 @@ try {
 
 section("4. memory (in-process emulator, 100,000 and 1,000,000 attachments)");
 const memory = await measureMemory([100_000, 1_000_000]);
+
+section("12. the Worker's own JavaScript per request (its routes in process, Deno's V8)");
+const workerJs = await measureWorkerJs({ log });
+const jsPages = Math.min(...workerJs.exports.map((run) => run.pagesIn10Ms));
 
 // Last: it loads Miniflare, whose Node modules change how the event loop schedules I/O.
 section("6. Worker overhead (workerd via Miniflare, loopback)");
@@ -260,6 +268,18 @@ const rows: [string, string, string, boolean | null][] = [
     "measured",
     null,
   ],
+  [
+    "12. Worker's own JavaScript (routes in process, no HTTP or workerd): µs per request; per exported page; pages in 10 ms",
+    `\`/health\` ${fixed(workerJs.healthUs, 0)} µs, listing of 100 **${
+      fixed(workerJs.listingUs, 0)
+    } µs**; exports ${
+      workerJs.exports.map((run) =>
+        `${run.label} ${fixed(run.onePageUs, 0)} µs + ${fixed(run.perPageUs, 0)} µs/page`
+      ).join(", ")
+    }: **${jsPages} pages** fit 10 ms`,
+    "≥ 4 pages (the default SUBREQUEST_BUDGET)",
+    jsPages >= 4,
+  ],
 ];
 
 console.log(`\n| goal | figure | target | met |\n| --- | --- | --- | --- |`);
@@ -291,6 +311,7 @@ const results = {
   anchors,
   bundleSize,
   profile,
+  workerJs,
 };
 await Deno.writeTextFile(
   new URL("./results.json", import.meta.url),

@@ -192,7 +192,7 @@ export async function profileWorker(
       const { functionName, url, lineNumber } = node.callFrame;
       if (
         url.endsWith("worker.js") && /^log\d*$/.test(functionName) &&
-        moduleAt(starts, lineNumber) === "worker/index.ts"
+        moduleAt(starts, lineNumber) === "worker/app.ts"
       ) {
         for (const child of node.children ?? []) mark(child);
       }
