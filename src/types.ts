@@ -444,13 +444,14 @@ export interface IterateOptions extends RequestOptions {
    * listings where each page takes a while (a distant server, a slow network).
    *
    * With `1`, pages are requested one after another, each from the cursor of the last. Above
-   * `1`, in the `id` orders with no bound on ids, the first round reads one even part of the
-   * UUID space per lane (ids are random UUIDs as a rule; a one-page listing then costs
-   * `concurrency` requests, in one round). Otherwise the scan starts from both ends: in the
-   * `created` orders the first page and the last (read in reverse) go out together (a listing of
-   * one page then costs two requests); by id within a range of ids the first page goes out alone
-   * (one request for a one-page listing), and when its ids are random UUIDs it sizes the
-   * listing, else the last page follows with the next.
+   * `1`, with no bound on ids, the first round reads one even part of the UUID space per lane
+   * (ids are random UUIDs as a rule; a one-page listing then costs `concurrency` requests, in one
+   * round): by id the parts are consecutive; in the `created` orders each part is read in
+   * `created` order and the parts are merged, a part the merge waits on split by its own ids.
+   * Within a range of ids the scan starts from both ends: in the `created` orders the first page
+   * and the last (read in reverse) go out together (a listing of one page then costs two
+   * requests); by id the first page goes out alone (one request for a one-page listing), and
+   * when its ids are random UUIDs it sizes the listing, else the last page follows with the next.
    * What lies between is then cut into consecutive parts of the key space (`id` or `created`, as
    * `order` says), even parts of up to about four pages when they fit the free lanes, else cut
    * where measured densities say, read at once just ahead of the consumer. Items still come in
