@@ -37,6 +37,10 @@ const ROUTE = /^\/api\/v1\/attachments(?:\/([^/]+)(\/download)?)?$/;
  * injection, latency and a request log. Use {@linkcode TolokaEmulator.fetch} as a client's
  * `fetch`, or {@linkcode TolokaEmulator.serve} it on a loopback port.
  *
+ * Memory: the attachments themselves, an index per order once listed in it, and the JSON text of
+ * each attachment once served (written once, so a page is joined rather than serialised), up to
+ * about 32 MB (85,000 typical attachments); past that, pages are written whole each time.
+ *
  * @example Listing a page in process
  * ```ts
  * import { TolokaEmulator } from "@toloka-edge/attachments/testing";
