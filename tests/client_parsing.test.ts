@@ -157,3 +157,20 @@ Deno.test("an array where an object belongs is a TolokaResponseError", async () 
     assert.equal(error.path, path);
   }
 });
+
+Deno.test("the exact created string rides along unseen: not in JSON, keys, symbols, copies or equality", () => {
+  const body = wire("0983459b-e26f-42f3-a5fd-6e3feee913e7", "2016-05-25T16:14:27.748123");
+  const attachment = parseAttachment(structuredClone(body));
+  assert.equal(rawCreatedOf(attachment), "2016-05-25T16:14:27.748123");
+  assert.equal(toWireAttachment(attachment).created, "2016-05-25T16:14:27.748123");
+  assert.deepEqual(Object.keys(attachment), Object.keys(body));
+  assert.deepEqual(Object.getOwnPropertySymbols(attachment), []);
+  assert.equal(JSON.stringify(attachment).includes("748123"), false);
+  // Copies are plain objects: the string is not carried over, and equality ignores it.
+  for (
+    const copy of [{ ...attachment }, structuredClone(attachment), Object.assign({}, attachment)]
+  ) {
+    assert.equal(rawCreatedOf(copy), undefined);
+    assert.deepStrictEqual(copy, attachment);
+  }
+});
