@@ -43,11 +43,9 @@ import { yieldToEventLoop } from "./abort.ts";
 import { evenUuidBoundaries, keyComparer } from "./key_space.ts";
 import { checkAnswer, completeAnswer } from "./listing_step.ts";
 import { type Cursor, idRangePlan, type PagingPlan, START } from "./pagination.ts";
+import type { FetchListing } from "./parallel_scan.ts";
 import { createdOf } from "./raw_created.ts";
 import type { Attachment, AttachmentPage } from "./types.ts";
-
-/** Sends one listing request; resolves with the body parsed as JSON, not yet checked. */
-type FetchListing = (plan: PagingPlan, cursor: Cursor, signal: AbortSignal) => Promise<unknown>;
 
 /** What {@linkcode mergedPages} needs. */
 export interface MergeScanOptions {
