@@ -52,6 +52,14 @@ export interface KeySpace {
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+/**
+ * Whether a value can be a boundary sent in a query: a lone surrogate would be sent as U+FFFD,
+ * which sorts elsewhere, and the parts cut there would overlap.
+ */
+export function isSendable(value: string): boolean {
+  return value !== "" && !LONE_SURROGATE.test(value);
+}
+
 /** Compares two keys in the order's direction. */
 export function keyComparer(order: Order): (a: string, b: string) => number {
   const direction = isDescending(order) ? -1 : 1;

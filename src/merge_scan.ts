@@ -24,15 +24,17 @@
  * others, and a part that is fuller needs more pages for the same stretch of time: the merge waits
  * on it. When a lane is free (every part left is being read), the part furthest behind is split
  * at its next answer, at the quantiles of that page's ids, into as many parts as lanes are free
- * plus one; the new parts go on from where it stands. A split costs no request, and a run of ties
- * longer than a page (one point in time) is shared among lanes the same way.
+ * plus one; the new parts go on from where it stands. A split costs no request. A run of ties
+ * (read by id) and ids that follow `created` are not split: their page's ids say nothing of what
+ * is left. A run of ties is still spread over the ranges cut at the start, when its ids are.
  *
  * ## Lanes and memory
  *
- * At most `concurrency` requests are in flight, one per part. Items waiting to be merged count
- * against `concurrency` × `pagesPerLane` pages with the requests in flight. Parts with items
- * waiting stop `concurrency` pages short of that, so a part with nothing waiting (which the merge
- * may be waiting on, or one just split off) can always be read.
+ * At most `concurrency` requests are in flight, one per part. Pages read and not wholly merged
+ * count against `concurrency` × `pagesPerLane` with the requests in flight. A page of it is kept
+ * for every part with nothing waiting (the merge needs a page of each to go on), and `concurrency`
+ * pages for the parts a split makes, so parts that ran ahead stop first. A split makes only as
+ * many parts as the budget has pages for.
  *
  * Internal to this repository (not exported from `mod.ts`).
  *
@@ -40,7 +42,7 @@
  */
 
 import { yieldToEventLoop } from "./abort.ts";
-import { evenUuidBoundaries, keyComparer } from "./key_space.ts";
+import { evenUuidBoundaries, isSendable, keyComparer } from "./key_space.ts";
 import { checkAnswer, completeAnswer } from "./listing_step.ts";
 import { type Cursor, idRangePlan, type PagingPlan, START } from "./pagination.ts";
 import type { FetchListing } from "./parallel_scan.ts";
@@ -60,6 +62,12 @@ export interface MergeScanOptions {
   /** Aborts every request. */
   readonly signal: AbortSignal;
 }
+
+/**
+ * Parts a lane at most, splits included: a listing whose ids defeat the split (clusters of equal
+ * prefixes) cannot multiply requests without end.
+ */
+const MAX_PARTS_PER_LANE = 4;
 
 /** Where an item stands in the merged order: its `created` key, then its id. */
 interface Position {
@@ -134,6 +142,8 @@ class MergeScan {
   /** Items merged and not yet given out (a page being filled). */
   #out: Attachment[] = [];
   #inFlight = 0;
+  /** The consumer is waiting on the merge (not busy with a page it was given). */
+  #waiting = false;
   #failure: { error: unknown } | undefined;
   #closed = false;
   #wake: (() => void) | undefined;
@@ -170,7 +180,10 @@ class MergeScan {
           continue;
         }
         if (finished) return undefined;
+        this.#waiting = true;
+        this.#pump();
         await new Promise<void>((resolve) => this.#wake = resolve);
+        this.#waiting = false;
       }
     } finally {
       this.#closed = true;
@@ -258,17 +271,32 @@ class MergeScan {
         }
         if (next === undefined || this.#behind(part, next)) next = part;
       }
-      // Parts with items waiting leave a lane's worth of the budget to those without.
-      const room = this.#limit - this.#concurrency;
-      if (next !== undefined && (next.pages.length === 0 || this.#held() + 1 <= room)) {
+      // The budget keeps a page for every part with nothing waiting (the merge needs a page of
+      // each to go on), and a lane's worth for the parts a split makes: parts with items waiting
+      // read only past both. Should it ever be spent, a part with nothing waiting still goes
+      // when nothing is in flight and the consumer waits, since nothing else would free it.
+      const spare = this.#limit - this.#held() - this.#reserve();
+      const fits = next !== undefined &&
+        (next.pages.length === 0
+          ? spare >= 0 || (this.#waiting && this.#inFlight === 0)
+          : spare >= 1 + this.#concurrency);
+      if (next !== undefined && fits) {
         void this.#read(next);
         continue;
       }
-      // No part to read, or only parts that ran ahead while the page budget is spent waiting on
-      // the part furthest behind: that part is split, to catch up.
-      this.#planSplit(next === undefined);
+      // Lanes free while the consumer waits: the part furthest behind is split, to catch up.
+      if (this.#waiting) this.#planSplit();
       return;
     }
+  }
+
+  /** Parts with nothing waiting and nothing in flight, still to be read: a page each is kept. */
+  #reserve(): number {
+    let parts = 0;
+    for (const part of this.#parts) {
+      if (!part.busy && part.cursor !== null && part.pages.length === 0) parts++;
+    }
+    return parts;
   }
 
   /** Whether part `a` has read less far than part `b`. */
@@ -278,18 +306,19 @@ class MergeScan {
   }
 
   /**
-   * Lanes are free and no part may be read: the part furthest behind (being read) is split when
-   * every part left is being read, or when the merge waits on it (nothing of it waits), not when
-   * a slow consumer holds the budget.
+   * The consumer waits, lanes are free and no part may be read: the part furthest behind, being
+   * read with nothing of it waiting (the merge waits on it), is split at its next answer. At
+   * most {@linkcode MAX_PARTS_PER_LANE} parts a lane.
    */
-  #planSplit(allBusy: boolean): void {
+  #planSplit(): void {
+    if (this.#parts.length >= MAX_PARTS_PER_LANE * this.#concurrency) return;
     const free = this.#concurrency - this.#inFlight;
     let slowest: Part | undefined;
     for (const part of this.#parts) {
       if (part.done || part.reached === undefined) continue;
       if (slowest === undefined || this.#behind(part, slowest)) slowest = part;
     }
-    if (slowest?.busy && slowest.splitInto === 0 && (allBusy || slowest.pages.length === 0)) {
+    if (slowest?.busy && slowest.splitInto === 0 && slowest.pages.length === 0) {
       slowest.splitInto = free + 1;
     }
   }
@@ -346,11 +375,17 @@ class MergeScan {
    * it keeps the lowest ids, the new parts go on from its cursor.
    */
   #split(part: Part, listed: readonly { id: string }[]): void {
+    // Ids in the page's order rising or falling throughout: a run of ties (read by id), or ids
+    // that follow `created` (sequential, time-ordered). Everything left then lies past the page's
+    // ids, and cuts among them would leave nothing to the new parts.
+    if (monotone(listed)) return;
+    // Each new part needs a page of the budget kept for it.
+    const into = Math.min(part.splitInto, 1 + this.#limit - this.#held() - this.#reserve());
     const ids = listed.map((item) => item.id).sort();
     const cuts: string[] = [];
-    for (let index = 1; index < part.splitInto; index++) {
-      const id = ids[Math.floor((index * ids.length) / part.splitInto)];
-      if (id === undefined || id === cuts.at(-1)) continue;
+    for (let index = 1; index < into; index++) {
+      const id = ids[Math.floor((index * ids.length) / into)];
+      if (id === undefined || id === cuts.at(-1) || !isSendable(id)) continue;
       if (
         (part.low !== undefined && id <= part.low) || (part.high !== undefined && id >= part.high)
       ) {
@@ -369,4 +404,17 @@ class MergeScan {
     part.high = cuts[0];
     part.plan = idRangePlan(this.#plan, part.low, part.high);
   }
+}
+
+/** Whether the ids rise, or fall, from each item to the next throughout. */
+function monotone(items: readonly { id: string }[]): boolean {
+  let rising = true;
+  let falling = true;
+  for (let index = 1; index < items.length && (rising || falling); index++) {
+    const previous = (items[index - 1] as { id: string }).id;
+    const id = (items[index] as { id: string }).id;
+    if (!(previous < id)) rising = false;
+    if (!(previous > id)) falling = false;
+  }
+  return rising || falling;
 }

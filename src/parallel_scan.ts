@@ -298,11 +298,11 @@ class ParallelScan {
         const chunk = this.#chunks[0];
         if (chunk === undefined) return undefined;
         const items = chunk.pages[0]?.items;
-        if (items !== undefined) {
+        const more = items === undefined ? undefined : this.#moreAfter(chunk);
+        if (items !== undefined && more !== undefined) {
           chunk.pages.shift();
           this.#buffered--;
           this.#lastYielded = items.at(-1);
-          const more = this.#chunks.length > 1 || !chunk.fetched || chunk.pages.length > 0;
           this.#pump();
           yield { items, has_more: more };
           continue;
@@ -348,6 +348,30 @@ class ParallelScan {
     this.#endKnown = true;
     this.#end = isDescending(order) ? LOWEST_UUID : HIGHEST_UUID;
     return true;
+  }
+
+  /**
+   * Whether anything follows the first page of `head` (the one the consumer takes next): `true`
+   * once a page with items is here after it, or a part's last answer said there is more in its
+   * range; `false` once every part is read and nothing else is held; `undefined` while a part
+   * still being read may come back empty (the page then waits, so that `has_more` is exact).
+   */
+  #moreAfter(head: Chunk): boolean | undefined {
+    let settled = true;
+    for (const chunk of this.#chunks) {
+      for (const [at, page] of chunk.pages.entries()) {
+        if (chunk === head && at === 0) continue;
+        if (page.items === undefined) settled = false;
+        else if (page.items.length > 0) return true;
+      }
+      const cursor = chunk.cursor;
+      // A cursor past a page that said `has_more` (not the start, not past a drained tie run).
+      if (cursor !== null && cursor.phase !== "start" && cursor.phase !== "past" && !chunk.ended) {
+        return true;
+      }
+      if (!chunk.fetched) settled = false;
+    }
+    return settled ? false : undefined;
   }
 
   #notify(): void {

@@ -24,6 +24,7 @@ import {
   collect,
   compareBy,
   createdKey,
+  randomUuids,
   referenceApi,
   scripted,
   seeded,
@@ -426,6 +427,47 @@ Deno.test("lanes never hold more than 6 × concurrency pages ahead of a slow con
       }
       assert.equal(count, 1_500);
       assert.ok(most >= concurrency, `the lanes did run ahead (${most})`);
+    }
+  }
+});
+
+Deno.test("created: with most ids in one range and a slow consumer, at most 6 × concurrency pages are held", async () => {
+  // 90% of the ids prefixed (past every UUID: all in the last range of ids), one ms apart.
+  const uuids = randomUuids(3_000, 21);
+  const items = uuids.map((id, index) => ({
+    id: index % 10 === 0 ? id : `fr.${id}`,
+    created: new Date(Date.UTC(2024, 0, 1) + index).toISOString().slice(0, 23),
+  }));
+  const api = referenceApi(items);
+  for (const order of ["created", "-created"] as const) {
+    for (const concurrency of [2, 8]) {
+      const batchSize = 20;
+      const random = seeded(concurrency);
+      const seen = new Set<string>();
+      let consumed = 0;
+      let most = 0;
+      const client = clientFor(scripted(async (request: Request) => {
+        await tick(random());
+        const response = await api(request);
+        const body = await response.clone().json() as { items: { id: string }[] };
+        for (const item of body.items) seen.add(item.id);
+        most = Math.max(most, seen.size - consumed);
+        return response;
+      }));
+      const ids: string[] = [];
+      for await (
+        const page of client.getAttachmentPages({ pool_id: "1" }, { order, concurrency, batchSize })
+      ) {
+        for (const item of page.items) ids.push(item.id);
+        consumed += page.items.length;
+        await tick(3); // a slow consumer: the lanes run ahead until the budget stops them
+      }
+      assert.equal(ids.length, items.length);
+      assert.equal(new Set(ids).size, items.length, `${order} ${concurrency}: each once`);
+      assert.ok(
+        most <= (PAGES_PER_LANE * concurrency + 1) * batchSize,
+        `${order} ${concurrency}: ${most} items held ahead`,
+      );
     }
   }
 });

@@ -13,6 +13,7 @@ import assert from "node:assert/strict";
 import { type AttachmentFilter, type Order, ORDERS } from "../mod.ts";
 import {
   clientFor,
+  collect,
   compareBy,
   randomUuids,
   referenceApi,
@@ -326,10 +327,10 @@ Deno.test("created: ids that are not random UUIDs come out exactly once, the par
   const numbers = Array.from({ length: 3_000 }, (_, i) => `att-${String(i * 7).padStart(6, "0")}`);
   const mixed = [...randomUuids(2_850, 31), ...randomUuids(150, 32).map((id) => `fr.${id}`)];
   for (const [name, ids] of [["numbers", numbers], ["5% prefixed", mixed]] as const) {
-    // Shuffled against `created`, so every range holds items from all over the listing.
-    const shuffled = ids.toSorted((a, b) =>
-      (a.length * 31 + a.charCodeAt(a.length - 1)) - (b.length * 31 + b.charCodeAt(b.length - 1))
-    );
+    // Shuffled against `created` (sorted by a random key), so ids do not follow time.
+    const keys = randomUuids(ids.length, 33);
+    const shuffled = ids.map((id, index) => ({ id, key: keys[index] as string }))
+      .toSorted((a, b) => (a.key < b.key ? -1 : 1)).map(({ id }) => id);
     const items = itemsOf(shuffled);
     for (const order of ["created", "-created"] as const) {
       const { ids: listed, rounds } = await inRounds(items, order);
@@ -435,5 +436,73 @@ Deno.test("an early break after the first round aborts every request of the seco
     // Every lane had sent its next request: the 8 parts' second pages; in an id range the last
     // page and seven chunks; by created the 8 even parts between both ends.
     assert.equal(aborted, 8, `${order} ${JSON.stringify(filter)}`);
+  }
+});
+
+Deno.test("the last page says has_more false and no cursor while empty parts after it are still out", async () => {
+  // Both items in one eighth of the UUID space; every empty answer comes 20 ms after the others.
+  const items = itemsOf([
+    "10000000-0000-4000-8000-000000000001",
+    "10000000-0000-4000-8000-000000000002",
+  ]);
+  const api = referenceApi(items);
+  for (const order of ORDERS) {
+    const client = clientFor(scripted(async (request: Request) => {
+      const response = await api(request);
+      const body = await response.clone().json() as { items: unknown[] };
+      if (body.items.length === 0) await tick(20);
+      return response;
+    }));
+    const pages = await collect(
+      client.getAttachmentPages({ pool_id: "1" }, { order, concurrency: 8 }),
+    );
+    assert.deepEqual(
+      pages.map((page) => [page.items.length, page.has_more, page.cursor]),
+      [[2, false, null]],
+      order,
+    );
+  }
+});
+
+Deno.test("created: a run of ties and ids that follow created are not split (no requests multiplied)", async () => {
+  // 2,000 ids in one range of the UUID space (`t…` sorts past every hex digit), all at one
+  // instant, or one a millisecond in id order: a page's ids then say nothing of what is left.
+  const ids = Array.from({ length: 2_000 }, (_, i) => `t${String(i).padStart(5, "0")}`);
+  const tie = ids.map((id) => ({ id, created: "2024-01-01T00:00:00.010" }));
+  for (
+    const [name, items] of [["one instant", tie], ["ids in time order", itemsOf(ids)]] as const
+  ) {
+    for (const order of ["created", "-created"] as const) {
+      const { ids: listed, rounds } = await inRounds(items, order);
+      assert.deepEqual(listed, sorted(items, order), `${name} ${order}`);
+      // One lane: 20 pages and the drain's or the end's request; 8 lanes: the 7 empty ranges more.
+      assert.ok(rounds.flat().length <= 21 + 7, `${name} ${order}: ${rounds.flat().length}`);
+    }
+  }
+});
+
+Deno.test("created: ids with lone surrogates are never cut at, and come out exactly once", async () => {
+  // A lone surrogate goes out as U+FFFD: a cut there would overlap its neighbours' ranges.
+  const lone = Array.from(
+    { length: 600 },
+    (_, i) => `x${String.fromCharCode(0xd800 + (i % 64))}${String(i).padStart(4, "0")}`,
+  );
+  const replaced = Array.from({ length: 200 }, (_, i) => `x\ufffd${String(i).padStart(4, "0")}`);
+  const keys = randomUuids(800, 41);
+  const items = itemsOf(
+    [...lone, ...replaced].map((id, index) => ({ id, key: keys[index] as string }))
+      .toSorted((a, b) => (a.key < b.key ? -1 : 1)).map(({ id }) => id),
+  );
+  for (const order of ["created", "-created"] as const) {
+    for (const concurrency of [4, 8]) {
+      const { ids, rounds } = await inRounds(items, order, { concurrency });
+      assert.deepEqual(ids, sorted(items, order), `${order} ${concurrency}`);
+      for (const query of rounds.flat()) {
+        const params = new URLSearchParams(query);
+        for (const bound of [params.get("id_gte"), params.get("id_lt")]) {
+          assert.ok(bound === null || bound.isWellFormed(), query);
+        }
+      }
+    }
   }
 });
