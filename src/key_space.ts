@@ -171,7 +171,7 @@ export function idKeySpace(order: Order, sample: readonly string[], last: string
     boundaryNear(position, after, before): Boundary | undefined {
       const id = idAt(sign > 0 ? Math.ceil(position) : Math.floor(-position));
       // A lone surrogate would not survive URL encoding: no boundary there.
-      if (id === "" || LONE_SURROGATE.test(id) || compare(id, after) <= 0) return undefined;
+      if (!isSendable(id) || compare(id, after) <= 0) return undefined;
       if (before !== undefined && compare(id, before) >= 0) return undefined;
       return { value: id, key: id };
     },

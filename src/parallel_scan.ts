@@ -204,6 +204,12 @@ class Chunk {
   }
 }
 
+/** Whether the caller bounds ids: the UUID space is then not cut before the first request. */
+function hasIdBound({ filter }: PagingPlan): boolean {
+  return filter.id_gt !== undefined || filter.id_gte !== undefined ||
+    filter.id_lt !== undefined || filter.id_lte !== undefined;
+}
+
 /**
  * The pages of a listing read by several lanes, in order; see the module documentation. Nothing
  * is sent before the first `next()`.
@@ -211,11 +217,8 @@ class Chunk {
 export function parallelPages(
   options: ParallelScanOptions,
 ): AsyncGenerator<AttachmentPage, undefined, undefined> {
-  const filter = options.plan.filter;
-  const idBound = filter.id_gt !== undefined || filter.id_gte !== undefined ||
-    filter.id_lt !== undefined || filter.id_lte !== undefined;
   // The `created` orders with no bound on ids: parts by id, merged (`merge_scan.ts`).
-  if (!ordersById(options.plan.order) && !idBound) {
+  if (!ordersById(options.plan.order) && !hasIdBound(options.plan)) {
     return mergedPages({ ...options, pagesPerLane: PAGES_PER_LANE });
   }
   return new ParallelScan(options).pages();
@@ -325,13 +328,7 @@ class ParallelScan {
    * sent at once (see the module documentation). Whether it applies.
    */
   #startEven(): boolean {
-    const filter = this.#plan.filter;
-    if (
-      filter.id_gt !== undefined || filter.id_gte !== undefined || filter.id_lt !== undefined ||
-      filter.id_lte !== undefined
-    ) {
-      return false;
-    }
+    if (hasIdBound(this.#plan)) return false;
     const order = this.#plan.order;
     const boundaries = evenUuidBoundaries(order, this.#concurrency);
     const ends = [undefined, ...boundaries, undefined];
