@@ -108,6 +108,15 @@ const STATIC_ROUTES: [string, RequestHandler<EdgeRequest, EdgeArgs>][] = [
   ["/health", health],
 ];
 
+/**
+ * The Worker's router: `router.fetch(request, env, ctx)` answers any request (the entry point in
+ * `index.ts` exports it as the Worker's `fetch`).
+ *
+ * @example
+ * ```ts ignore
+ * const response = await router.fetch(new Request("https://edge.example/health"), env, ctx);
+ * ```
+ */
 export const router = AutoRouter<EdgeRequest, EdgeArgs>({
   before: [startRequest],
   catch: fail,
