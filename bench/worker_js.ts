@@ -27,6 +27,7 @@
 import { router } from "../worker/app.ts";
 import { generateSealingKey, issueKey, MemoryKv } from "../src/keys/mod.ts";
 import { TolokaEmulator } from "../src/testing/mod.ts";
+import { type CpuProfile, freePort, inspect } from "./worker_profile.ts";
 
 /** One export's figures, microseconds of JavaScript. */
 export interface WorkerJsExport {
@@ -181,7 +182,7 @@ async function listFor(seconds: number): Promise<void> {
  * samples by module and by function (self time; idle left out).
  */
 async function profileListings(): Promise<void> {
-  const port = 9_300 + Math.floor(Math.random() * 600);
+  const port = freePort();
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", `--inspect-wait=127.0.0.1:${port}`, new URL(import.meta.url).pathname],
     env: { WORKER_JS_LIST_SECONDS: "14" },
@@ -193,36 +194,17 @@ async function profileListings(): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 200));
     targets = await fetch(`http://127.0.0.1:${port}/json/list`).then((r) => r.json(), () => []);
   }
-  const socket = new WebSocket(
+  const session = await inspect(
     (targets[0] as { webSocketDebuggerUrl: string }).webSocketDebuggerUrl,
   );
-  await new Promise((resolve) => socket.onopen = resolve);
-  let id = 0;
-  const waiting = new Map<number, (result: unknown) => void>();
-  socket.onmessage = (event): void => {
-    const message = JSON.parse(event.data);
-    waiting.get(message.id)?.(message.result);
-    waiting.delete(message.id);
-  };
-  const send = (method: string, params = {}): Promise<unknown> =>
-    new Promise((resolve) => {
-      waiting.set(++id, resolve);
-      socket.send(JSON.stringify({ id, method, params }));
-    });
-  await send("Profiler.enable");
-  await send("Profiler.setSamplingInterval", { interval: 100 });
-  await send("Runtime.runIfWaitingForDebugger");
+  await session.send("Profiler.enable");
+  await session.send("Profiler.setSamplingInterval", { interval: 100 });
+  await session.send("Runtime.runIfWaitingForDebugger");
   await new Promise((resolve) => setTimeout(resolve, 4_000)); // set-up and JIT warm-up
-  await send("Profiler.start");
+  await session.send("Profiler.start");
   await new Promise((resolve) => setTimeout(resolve, 8_000));
-  const { profile } = await send("Profiler.stop") as {
-    profile: {
-      nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
-      samples: number[];
-      timeDeltas: number[];
-    };
-  };
-  socket.close();
+  const { profile } = await session.send("Profiler.stop") as unknown as { profile: CpuProfile };
+  session.close();
   child.kill();
   await child.status;
   const self = new Map<number, number>();

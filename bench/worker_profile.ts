@@ -57,7 +57,8 @@ interface ProfileNode {
   callFrame: CallFrame;
   children?: number[];
 }
-interface CpuProfile {
+/** A V8 CPU profile as `Profiler.stop` returns it. */
+export interface CpuProfile {
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
@@ -95,7 +96,7 @@ function moduleAt(starts: readonly [number, string][], line: number): string {
 }
 
 /** A minimal DevTools protocol session over the inspector's WebSocket. */
-async function inspect(url: string): Promise<{
+export async function inspect(url: string): Promise<{
   send(method: string, params?: Record<string, unknown>): Promise<Record<string, unknown>>;
   close(): void;
 }> {
@@ -248,7 +249,7 @@ export async function profileWorker(
 }
 
 /** A loopback port nothing listens on (the inspector is started on it right after). */
-function freePort(): number {
+export function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const { port } = listener.addr as Deno.NetAddr;
   listener.close();

@@ -45,22 +45,17 @@ import { yieldToEventLoop } from "./abort.ts";
 import { evenUuidBoundaries, isSendable, keyComparer } from "./key_space.ts";
 import { checkAnswer, completeAnswer } from "./listing_step.ts";
 import { type Cursor, idRangePlan, type PagingPlan, START } from "./pagination.ts";
-import type { FetchListing } from "./parallel_scan.ts";
+import type { FetchListing, ParallelScanOptions } from "./parallel_scan.ts";
 import { createdOf } from "./raw_created.ts";
 import type { Attachment, AttachmentPage } from "./types.ts";
 
-/** What {@linkcode mergedPages} needs. */
-export interface MergeScanOptions {
-  /** The caller's plan: a `created` order, no bound on ids. */
-  readonly plan: PagingPlan;
-  /** Requests in flight at most: 2 or more. */
-  readonly concurrency: number;
+/**
+ * What {@linkcode mergedPages} needs: the chunk scan's options (the plan a `created` order with no
+ * bound on ids), and its page budget.
+ */
+export interface MergeScanOptions extends ParallelScanOptions {
   /** Pages each lane may hold ahead of the consumer. */
   readonly pagesPerLane: number;
-  /** The transport. */
-  readonly fetchListing: FetchListing;
-  /** Aborts every request. */
-  readonly signal: AbortSignal;
 }
 
 /**
@@ -110,13 +105,6 @@ class Part {
   get head(): Attachment | undefined {
     return this.pages[0]?.items?.[this.offset];
   }
-
-  /** Items checked and waiting. */
-  get waiting(): number {
-    let count = -this.offset;
-    for (const page of this.pages) count += page.items?.length ?? 0;
-    return count;
-  }
 }
 
 /**
@@ -132,7 +120,7 @@ export function mergedPages(
 class MergeScan {
   readonly #plan: PagingPlan;
   readonly #concurrency: number;
-  /** Pages held at most: waiting items (in pages) and requests in flight. */
+  /** Pages held at most: requests in flight, pages not wholly merged, the page being filled. */
   readonly #limit: number;
   readonly #fetchListing: FetchListing;
   readonly #controller = new AbortController();
