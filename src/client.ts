@@ -9,7 +9,7 @@ import { delay, yieldToEventLoop } from "./abort.ts";
 import { authorizationHeader, credentialOf } from "./auth.ts";
 import { toAttachmentDownload } from "./download.ts";
 import { itemIterator } from "./item_iterator.ts";
-import { parallelPages } from "./parallel_scan.ts";
+import { parallelPages } from "./parallel_pages.ts";
 import { encodeCursor } from "./cursor_token.ts";
 import {
   checkClientOptions,

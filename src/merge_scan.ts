@@ -42,20 +42,33 @@
  */
 
 import { yieldToEventLoop } from "./abort.ts";
-import { evenUuidBoundaries, isSendable, keyComparer } from "./key_space.ts";
+import { isSendable, keyComparer } from "./key_space.ts";
 import { checkAnswer, completeAnswer } from "./listing_step.ts";
-import { type Cursor, idRangePlan, type PagingPlan, START } from "./pagination.ts";
+import { ordersById } from "./order.ts";
+import {
+  type Cursor,
+  type Field,
+  fieldRangePlan,
+  type PagingPlan,
+  type RangeEnd,
+  START,
+} from "./pagination.ts";
 import type { FetchListing, ParallelScanOptions } from "./parallel_scan.ts";
 import { createdOf } from "./raw_created.ts";
+import { type ListedItem, readCreated } from "./schema.ts";
 import type { Attachment, AttachmentPage } from "./types.ts";
 
 /**
- * What {@linkcode mergedPages} needs: the chunk scan's options (the plan a `created` order with no
- * bound on ids), and its page budget.
+ * What {@linkcode mergedPages} needs: the chunk scan's options, the field the listing is cut by
+ * and where, and the page budget.
  */
 export interface MergeScanOptions extends ParallelScanOptions {
   /** Pages each lane may hold ahead of the consumer. */
   readonly pagesPerLane: number;
+  /** The field the parts are ranges of: `id` in a `created` order, `created` in one by id. */
+  readonly field: Field;
+  /** Where the parts start cut, in rising key order (`concurrency - 1` values at most). */
+  readonly cuts: readonly RangeEnd[];
 }
 
 /**
@@ -78,8 +91,8 @@ interface Page {
 /** One range of ids, read in the listing's order. */
 class Part {
   plan: PagingPlan;
-  readonly low: string | undefined;
-  high: string | undefined;
+  readonly low: RangeEnd | undefined;
+  high: RangeEnd | undefined;
   cursor: Cursor | null = START;
   busy = false;
   /** Its pages not yet merged, in order; the first from {@linkcode Part.offset} on. */
@@ -90,7 +103,7 @@ class Part {
   /** Split into this many parts when its next answer is in. */
   splitInto = 0;
 
-  constructor(plan: PagingPlan, low: string | undefined, high: string | undefined) {
+  constructor(plan: PagingPlan, low: RangeEnd | undefined, high: RangeEnd | undefined) {
     this.plan = plan;
     this.low = low;
     this.high = high;
@@ -119,6 +132,10 @@ export function mergedPages(
 
 class MergeScan {
   readonly #plan: PagingPlan;
+  readonly #field: Field;
+  readonly #cuts: readonly RangeEnd[];
+  /** The order is by id: an item's place is its id alone. */
+  readonly #byId: boolean;
   readonly #concurrency: number;
   /** Pages held at most: requests in flight, pages not wholly merged, the page being filled. */
   readonly #limit: number;
@@ -138,6 +155,9 @@ class MergeScan {
 
   constructor(options: MergeScanOptions) {
     this.#plan = options.plan;
+    this.#field = options.field;
+    this.#cuts = options.cuts;
+    this.#byId = ordersById(options.plan.order);
     this.#concurrency = options.concurrency;
     this.#limit = options.concurrency * options.pagesPerLane;
     this.#fetchListing = options.fetchListing;
@@ -146,9 +166,9 @@ class MergeScan {
   }
 
   async *pages(): AsyncGenerator<AttachmentPage, undefined, undefined> {
-    const ends = [undefined, ...evenUuidBoundaries("id", this.#concurrency), undefined];
+    const ends = [undefined, ...this.#cuts, undefined];
     for (let index = 0; index + 1 < ends.length; index++) {
-      this.#addPart(ends[index]?.value, ends[index + 1]?.value);
+      this.#addPart(ends[index], ends[index + 1]);
     }
     try {
       this.#pump();
@@ -179,15 +199,19 @@ class MergeScan {
     }
   }
 
-  #addPart(low: string | undefined, high: string | undefined, after?: Part): Part {
-    const part = new Part(idRangePlan(this.#plan, low, high), low, high);
+  #addPart(low: RangeEnd | undefined, high: RangeEnd | undefined, after?: Part): Part {
+    const part = new Part(fieldRangePlan(this.#plan, this.#field, low, high), low, high);
     if (after === undefined) this.#parts.push(part);
     else this.#parts.splice(this.#parts.indexOf(after) + 1, 0, part);
     return part;
   }
 
-  /** Works on a listed item before it is checked through too (`readCreated` has read it). */
+  /**
+   * Works on a listed item before it is checked through too (in a `created` order, `readCreated`
+   * has read it).
+   */
   #position(item: { readonly id: string }): Position {
+    if (this.#byId) return { key: item.id, id: item.id };
     return { key: (createdOf(item) as { key: string }).key, id: item.id };
   }
 
@@ -358,28 +382,38 @@ class MergeScan {
     wake?.();
   }
 
+  /** An item's value of the field the parts are cut by. */
+  #cutValue(item: ListedItem): RangeEnd {
+    if (this.#field === "id") return { value: item.id, key: item.id };
+    const created = createdOf(item) as { utc: string; key: string };
+    return { value: created.utc, key: created.key };
+  }
+
   /**
-   * Cuts what is left of a part into `splitInto` parts at the quantiles of its last page's ids:
-   * it keeps the lowest ids, the new parts go on from its cursor.
+   * Cuts what is left of a part into `splitInto` parts at the quantiles of its last page's values
+   * of the field: it keeps the lowest, the new parts go on from its cursor.
    */
-  #split(part: Part, listed: readonly { id: string }[]): void {
-    // Ids in the page's order rising or falling throughout: a run of ties (read by id), or ids
-    // that follow `created` (sequential, time-ordered). Everything left then lies past the page's
-    // ids, and cuts among them would leave nothing to the new parts.
-    if (monotone(listed)) return;
+  #split(part: Part, listed: readonly ListedItem[]): void {
+    if (this.#field === "created") readCreated(listed);
+    const values = listed.map((item) => this.#cutValue(item));
+    // Values in the page's order rising or falling throughout: a run of ties (read by id), or ids
+    // and `created` that follow each other (sequential ids). Everything left then lies past the
+    // page's values, and cuts among them would leave nothing to the new parts.
+    if (monotone(values)) return;
     // Each new part needs a page of the budget kept for it.
     const into = Math.min(part.splitInto, 1 + this.#limit - this.#held() - this.#reserve());
-    const ids = listed.map((item) => item.id).sort();
-    const cuts: string[] = [];
+    values.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const cuts: RangeEnd[] = [];
     for (let index = 1; index < into; index++) {
-      const id = ids[Math.floor((index * ids.length) / into)];
-      if (id === undefined || id === cuts.at(-1) || !isSendable(id)) continue;
+      const cut = values[Math.floor((index * values.length) / into)];
+      if (cut === undefined || cut.key === cuts.at(-1)?.key || !isSendable(cut.value)) continue;
       if (
-        (part.low !== undefined && id <= part.low) || (part.high !== undefined && id >= part.high)
+        (part.low !== undefined && cut.key <= part.low.key) ||
+        (part.high !== undefined && cut.key >= part.high.key)
       ) {
         continue;
       }
-      cuts.push(id);
+      cuts.push(cut);
     }
     if (cuts.length === 0) return;
     let previous = part;
@@ -390,19 +424,19 @@ class MergeScan {
       previous = added;
     }
     part.high = cuts[0];
-    part.plan = idRangePlan(this.#plan, part.low, part.high);
+    part.plan = fieldRangePlan(this.#plan, this.#field, part.low, part.high);
   }
 }
 
-/** Whether the ids rise, or fall, from each item to the next throughout. */
-function monotone(items: readonly { id: string }[]): boolean {
+/** Whether the keys rise, or fall, from each value to the next throughout. */
+function monotone(values: readonly RangeEnd[]): boolean {
   let rising = true;
   let falling = true;
-  for (let index = 1; index < items.length && (rising || falling); index++) {
-    const previous = (items[index - 1] as { id: string }).id;
-    const id = (items[index] as { id: string }).id;
-    if (!(previous < id)) rising = false;
-    if (!(previous > id)) falling = false;
+  for (let index = 1; index < values.length && (rising || falling); index++) {
+    const previous = (values[index - 1] as RangeEnd).key;
+    const key = (values[index] as RangeEnd).key;
+    if (!(previous < key)) rising = false;
+    if (!(previous > key)) falling = false;
   }
   return rising || falling;
 }

@@ -90,7 +90,8 @@ interface Bound {
   readonly inclusive: boolean;
 }
 
-type Field = "id" | "created";
+/** A field a listing can be ordered and bounded by. */
+export type Field = "id" | "created";
 type Side = "lower" | "upper";
 
 function boundKey(field: Field, value: string): string {
@@ -170,24 +171,30 @@ export function rangePlan(
   return { ...plan, filter };
 }
 
+/** A value a range of {@linkcode fieldRangePlan} starts or ends at: as sent, and as compared. */
+export interface RangeEnd {
+  /** The value as sent in a filter. */
+  readonly value: string;
+  /** What keys compare: the id, or the timestamp key. */
+  readonly key: string;
+}
+
 /**
- * The plan of one range of ids, for the merged scan of a `created` order: the caller's filter
- * narrowed to ids from `low` (inclusive) to `high` (exclusive), whatever the order; an
- * `undefined` end stays the caller's. Ranges cut at the same ids never overlap and leave nothing
- * out; the cursor logic above pages through each in the plan's order.
+ * The plan of one range of a field, for a merged scan: the caller's filter narrowed to items
+ * whose `field` lies from `low` (inclusive) to `high` (exclusive), whatever the order; an
+ * `undefined` end stays the caller's. Ranges cut at the same values never overlap and leave
+ * nothing out; the cursor logic above pages through each in the plan's order (a range of ids in
+ * a `created` order, a range of `created` in an order by id).
  */
-export function idRangePlan(
+export function fieldRangePlan(
   plan: PagingPlan,
-  low: string | undefined,
-  high: string | undefined,
+  field: Field,
+  low: RangeEnd | undefined,
+  high: RangeEnd | undefined,
 ): PagingPlan {
   let filter = plan.filter;
-  if (low !== undefined) {
-    filter = narrow(filter, "id", "lower", { value: low, key: low, inclusive: true });
-  }
-  if (high !== undefined) {
-    filter = narrow(filter, "id", "upper", { value: high, key: high, inclusive: false });
-  }
+  if (low !== undefined) filter = narrow(filter, field, "lower", { ...low, inclusive: true });
+  if (high !== undefined) filter = narrow(filter, field, "upper", { ...high, inclusive: false });
   return { ...plan, filter };
 }
 

@@ -82,7 +82,6 @@ import {
   uuidKeySpace,
 } from "./key_space.ts";
 import { checkAnswer, completeAnswer, readListing } from "./listing_step.ts";
-import { mergedPages } from "./merge_scan.ts";
 import { isDescending, ordersById, reversed } from "./order.ts";
 import {
   applyPage,
@@ -205,22 +204,18 @@ class Chunk {
 }
 
 /** Whether the caller bounds ids: the UUID space is then not cut before the first request. */
-function hasIdBound({ filter }: PagingPlan): boolean {
+export function hasIdBound({ filter }: PagingPlan): boolean {
   return filter.id_gt !== undefined || filter.id_gte !== undefined ||
     filter.id_lt !== undefined || filter.id_lte !== undefined;
 }
 
 /**
- * The pages of a listing read by several lanes, in order; see the module documentation. Nothing
- * is sent before the first `next()`.
+ * The pages of a listing read by several lanes in consecutive chunks, in order; see the module
+ * documentation. Nothing is sent before the first `next()`.
  */
-export function parallelPages(
+export function chunkedPages(
   options: ParallelScanOptions,
 ): AsyncGenerator<AttachmentPage, undefined, undefined> {
-  // The `created` orders with no bound on ids: parts by id, merged (`merge_scan.ts`).
-  if (!ordersById(options.plan.order) && !hasIdBound(options.plan)) {
-    return mergedPages({ ...options, pagesPerLane: PAGES_PER_LANE });
-  }
   return new ParallelScan(options).pages();
 }
 

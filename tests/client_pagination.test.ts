@@ -3,7 +3,7 @@ import { TolokaResponseError } from "../mod.ts";
 import {
   applyPage,
   type Cursor,
-  idRangePlan,
+  fieldRangePlan,
   nextPageQuery,
   type PagingPlan,
   START,
@@ -577,14 +577,15 @@ Deno.test("getAttachments() keeps the caller's id and created ranges on every pa
   }
 });
 
-Deno.test("idRangePlan narrows ids to [low, high) in any order, keeping the tighter caller bound", () => {
+Deno.test("fieldRangePlan narrows a field to [low, high) in any order, keeping the tighter caller bound", () => {
   const plan = (filter: Record<string, string>, order: Order): PagingPlan => ({
     filter: filter as PagingPlan["filter"],
     order,
     batchSize: 100,
   });
+  const id = (value: string) => ({ value, key: value });
   for (const order of ["created", "-created", "id", "-id"] as const) {
-    assert.deepEqual(idRangePlan(plan({ pool_id: "1" }, order), "4", "8").filter, {
+    assert.deepEqual(fieldRangePlan(plan({ pool_id: "1" }, order), "id", id("4"), id("8")).filter, {
       pool_id: "1",
       id_gte: "4",
       id_lt: "8",
@@ -592,11 +593,33 @@ Deno.test("idRangePlan narrows ids to [low, high) in any order, keeping the tigh
   }
   // The caller's bounds: the tighter one on each side is sent.
   assert.deepEqual(
-    idRangePlan(plan({ pool_id: "1", id_gt: "5", id_lte: "9" }, "created"), "4", "8").filter,
+    fieldRangePlan(
+      plan({ pool_id: "1", id_gt: "5", id_lte: "9" }, "created"),
+      "id",
+      id("4"),
+      id("8"),
+    )
+      .filter,
     { pool_id: "1", id_gt: "5", id_lt: "8" },
   );
   assert.deepEqual(
-    idRangePlan(plan({ pool_id: "1", id_gte: "2" }, "-created"), undefined, "8").filter,
+    fieldRangePlan(plan({ pool_id: "1", id_gte: "2" }, "-created"), "id", undefined, id("8"))
+      .filter,
     { pool_id: "1", id_gte: "2", id_lt: "8" },
+  );
+  // `created`: compared by timestamp key (the caller's date-only bound is midnight), sent as given.
+  const at = (value: string) => ({ value, key: `${value}000` });
+  assert.deepEqual(
+    fieldRangePlan(
+      plan({ pool_id: "1", created_gte: "2024-05-02" }, "-id"),
+      "created",
+      at("2024-05-01T10:00:00.000001"),
+      at("2024-05-03T00:00:00.500000"),
+    ).filter,
+    {
+      pool_id: "1",
+      created_gte: "2024-05-02",
+      created_lt: "2024-05-03T00:00:00.500000",
+    },
   );
 });
