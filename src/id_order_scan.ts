@@ -142,8 +142,9 @@ function firstAnswers(requests: readonly Promise<unknown>[]): Promise<Answer[]> 
 /**
  * Where the rest of the listing is cut by `created`, from the first round's pages; `undefined`
  * when the chunk scan goes on instead: the listing is estimated at most
- * {@linkcode MERGE_FROM_PAGES} pages a lane, the first part ends on its first page, or a page
- * breaks the schema (the chunk scan then reports it).
+ * {@linkcode MERGE_FROM_PAGES} pages a lane, the first part ends on its first page, `created`
+ * values come in runs of ties too long to share out, or a page breaks the schema (the chunk scan
+ * then reports it).
  */
 function mergeCuts(
   plan: PagingPlan,
@@ -170,13 +171,19 @@ function mergeCuts(
   const sample = listings.flatMap((listing) =>
     (listing?.items ?? []).map((item) => createdOf(item) as { utc: string; key: string })
   ).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  // A run of ties is never cut: one that holds half a range's share of the sample or more would
+  // leave its range to one lane (ties on `created` do not slow the chunk scan).
+  let run = 0;
+  for (const [index, at] of sample.entries()) {
+    run = at.key === sample[index - 1]?.key ? run + 1 : 1;
+    if (run * 2 * concurrency >= sample.length) return undefined;
+  }
   const cuts: RangeEnd[] = [];
   for (let index = 1; index < concurrency; index++) {
-    const at = sample[Math.floor((index * sample.length) / concurrency)];
-    if (at === undefined || at.key === cuts.at(-1)?.key || at.key === sample[0]?.key) continue;
+    const at = sample[Math.floor((index * sample.length) / concurrency)] as typeof sample[0];
     cuts.push({ value: at.utc, key: at.key });
   }
-  return cuts.length === 0 ? undefined : cuts;
+  return cuts;
 }
 
 /**

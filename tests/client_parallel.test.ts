@@ -471,3 +471,48 @@ Deno.test("created: with most ids in one range and a slow consumer, at most 6 ×
     }
   }
 });
+
+Deno.test("by id, merged by created: with a slow consumer, at most 6 × concurrency pages are held", async () => {
+  // 150 pages of 20: past 10 a lane, so the rest is read in ranges of created and merged.
+  const items = randomUuids(3_000, 22).map((id, index) => ({
+    id,
+    created: new Date(Date.UTC(2024, 0, 1) + index).toISOString().slice(0, 23),
+  }));
+  const api = referenceApi(items);
+  for (const order of ["id", "-id"] as const) {
+    for (const concurrency of [2, 8]) {
+      const batchSize = 20;
+      const random = seeded(concurrency);
+      const seen = new Set<string>();
+      let consumed = 0;
+      let most = 0;
+      let merged = false;
+      const client = clientFor(scripted(async (request: Request) => {
+        await tick(random());
+        const query = new URL(request.url).searchParams;
+        if (query.has("created_gte")) merged = true;
+        const response = await api(request);
+        const body = await response.clone().json() as { items: { id: string }[] };
+        for (const item of body.items) seen.add(item.id);
+        most = Math.max(most, seen.size - consumed);
+        return response;
+      }));
+      const ids: string[] = [];
+      for await (
+        const page of client.getAttachmentPages({ pool_id: "1" }, { order, concurrency, batchSize })
+      ) {
+        for (const item of page.items) ids.push(item.id);
+        consumed += page.items.length;
+        await tick(3); // a slow consumer: the lanes run ahead until the budget stops them
+      }
+      assert.ok(merged, `${order} ${concurrency}: ranges of created`);
+      assert.deepEqual(ids, items.toSorted(compareBy(SORT_OF[order])).map((item) => item.id));
+      // Counted from outside, the first round's other pages look held until their items come
+      // out (the scan drops them): `concurrency - 1` pages more than it holds.
+      assert.ok(
+        most <= (PAGES_PER_LANE * concurrency + concurrency) * batchSize,
+        `${order} ${concurrency}: ${most} items held ahead`,
+      );
+    }
+  }
+});

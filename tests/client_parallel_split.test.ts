@@ -39,14 +39,21 @@ function itemsOf(ids: readonly string[]): Item[] {
 async function inRounds(
   items: readonly Item[],
   order: Order,
-  options: { concurrency?: number; breakAfter?: number; filter?: AttachmentFilter } = {},
+  options: {
+    concurrency?: number;
+    breakAfter?: number;
+    filter?: AttachmentFilter;
+    /** Requests (numbered from 0 as sent) never answered. */
+    hang?: (index: number) => boolean;
+  } = {},
 ): Promise<{ ids: string[]; rounds: string[][]; aborted: number }> {
   const api = referenceApi(items);
   const pending: { request: Request; answer: (response: Response) => void }[] = [];
   let aborted = 0;
+  let sent = 0;
   const script = scripted((request: Request) =>
     new Promise<Response>((resolve, reject) => {
-      pending.push({ request, answer: resolve });
+      if (!options.hang?.(sent++)) pending.push({ request, answer: resolve });
       request.signal.addEventListener("abort", () => {
         aborted++;
         reject(request.signal.reason);
@@ -161,6 +168,112 @@ Deno.test("by id: 3,000 random UUIDs in 4 or 5 rounds (serially 30), 8 parts of 
       // Each part's last page is partial: at most one request more per part than serially.
       assert.ok(rounds.flat().length <= 30 + 8, `${seed} ${order}: ${rounds.flat().length}`);
     }
+  }
+});
+
+/** The caller's created bounds and the created ranges of a query, as timestamps in ms. */
+function createdRange(query: URLSearchParams): { low: number; high: number } {
+  const at = (name: string, otherwise: number): number => {
+    const value = query.get(name);
+    return value === null ? otherwise : Date.parse(`${value}Z`);
+  };
+  return { low: at("created_gte", -Infinity), high: at("created_lt", Infinity) };
+}
+
+Deno.test("by id: past 10 pages a lane, the rest is cut by created at the first round's quantiles, read by id and merged", async () => {
+  for (const seed of [1, 2]) {
+    const items = itemsOf(randomUuids(12_000, seed));
+    for (const order of ["id", "-id"] as const) {
+      const { ids, rounds } = await inRounds(items, order);
+      const expected = sorted(items, order);
+      assert.deepEqual(ids, expected, `${seed} ${order}`);
+      assert.equal(rounds[0]?.length, 8, "the first round: one even part of the UUIDs a lane");
+      // The second round: 8 ranges of created, ascending and consecutive, the ends open, each
+      // read by id past the first page (the first part's, which was the listing's first).
+      const second = (rounds[1] ?? []).map((query) => new URLSearchParams(query));
+      assert.equal(second.length, 8);
+      const past = order === "id" ? "id_gt" : "id_lt";
+      const ranges = second.map(createdRange);
+      for (const [index, query] of second.entries()) {
+        assert.equal(query.get("sort"), order);
+        assert.equal(query.get(past), expected[99], `${order} range ${index}: past the first page`);
+        const range = ranges[index] as { low: number; high: number };
+        assert.ok(range.low < range.high);
+        if (index > 0) assert.equal(range.low, ranges[index - 1]?.high, `range ${index}`);
+      }
+      assert.equal(ranges[0]?.low, -Infinity);
+      assert.equal(ranges.at(-1)?.high, Infinity);
+      // About even: created runs with the array here, so each range holds a slice of it.
+      for (const { low, high } of ranges) {
+        const inside = items.filter((item) => {
+          const at = Date.parse(`${item.created}Z`);
+          return at >= low && at < high;
+        }).length;
+        assert.ok(Math.abs(inside - 1_500) < 500, `${seed} ${order}: ${inside} of 1,500`);
+      }
+      // 120 pages: serially 120 rounds and requests; here about 16 rounds, and besides the
+      // serial scan's requests the first round's 7 unused pages, and a partial page a range.
+      const requests = rounds.flat();
+      assert.ok(rounds.length <= 19, `${seed} ${order}: ${rounds.length} rounds`);
+      assert.ok(requests.length <= 120 + 24, `${seed} ${order}: ${requests.length} requests`);
+      assert.equal(new Set(requests).size, requests.length, "no query sent twice");
+    }
+  }
+});
+
+Deno.test("by id, merged: the caller's created range and filters stay on every range", async () => {
+  const items = itemsOf(randomUuids(12_000, 7));
+  // The middle ten seconds of the twelve the items span (one a millisecond).
+  const filter = { created_gte: "2024-01-01T00:00:01", created_lt: "2024-01-01T00:00:11" };
+  const caller = {
+    low: Date.parse("2024-01-01T00:00:01Z"),
+    high: Date.parse("2024-01-01T00:00:11Z"),
+  };
+  const inside = items.filter((item) => {
+    const at = Date.parse(`${item.created}Z`);
+    return at >= caller.low && at < caller.high;
+  });
+  for (const order of ["id", "-id"] as const) {
+    const { ids, rounds } = await inRounds(items, order, { filter });
+    assert.deepEqual(ids, sorted(inside, order), order);
+    const queries = rounds.flat().map((query) => new URLSearchParams(query));
+    assert.ok(queries.every((query) => query.get("pool_id") === "1"));
+    for (const query of queries) {
+      const { low, high } = createdRange(query);
+      assert.ok(low >= caller.low && high <= caller.high, `${order}: ${query}`);
+    }
+    // Cut by created within the caller's range: some range starts past the caller's start.
+    assert.ok(queries.some((query) => createdRange(query).low > caller.low), `${order}: merged`);
+  }
+});
+
+Deno.test("by id: long runs of ties on created, or 10 pages a lane or fewer, go on with the chunk scan", async () => {
+  // A fifth of 12,000 items share one instant: the range holding it would be one lane's.
+  const tied = itemsOf(randomUuids(12_000, 8)).map((item, index) =>
+    index >= 5_000 && index < 7_400 ? { ...item, created: "2024-01-01T00:00:05.000" } : item
+  );
+  const small = itemsOf(randomUuids(3_000, 9));
+  for (const [name, items] of [["ties", tied], ["30 pages", small]] as const) {
+    for (const order of ["id", "-id"] as const) {
+      const { ids, rounds } = await inRounds(items, order);
+      assert.deepEqual(ids, sorted(items, order), `${name} ${order}`);
+      const requests = rounds.flat();
+      assert.ok(
+        requests.every((query) => !query.includes("created_")),
+        `${name} ${order}: no range of created`,
+      );
+      // The chunk scan takes over the first round's requests: nothing is sent twice.
+      assert.equal(new Set(requests).size, requests.length, `${name} ${order}`);
+    }
+  }
+});
+
+Deno.test("by id, merged: a first-round request that never answers is aborted, not waited for", async () => {
+  const items = itemsOf(randomUuids(12_000, 10));
+  for (const order of ["id", "-id"] as const) {
+    const { ids, aborted } = await inRounds(items, order, { hang: (index) => index === 5 });
+    assert.deepEqual(ids, sorted(items, order), order);
+    assert.equal(aborted, 1, `${order}: the sixth part's request`);
   }
 });
 
