@@ -759,16 +759,31 @@ class ParallelScan {
       }
       return;
     }
-    const from = start ?? this.#keyOf(first);
-    const count = start === undefined ? items.length - 1 : items.length;
+    let from = start ?? this.#keyOf(first);
+    let count = start === undefined ? items.length - 1 : items.length;
     if (this.#evenStart && items.length > 1 && !items.every((item) => isUuid(item.id))) {
-      // Not UUIDs: the chunk is projected by its own ids from here on, up to its end.
-      const ids = items.map((item) => item.id);
-      chunk.space = idKeySpace(this.#plan.order, ids, chunk.to?.key ?? last.id);
-      if (chunk.to === undefined) {
-        // The open end: no further than the ids that share this page's prefix.
-        const prefix = sharedPrefix(ids);
-        chunk.spaceEnd = isDescending(this.#plan.order) ? prefix : `${prefix}\uffff`;
+      // Ids of two kinds (UUIDs, and a cluster of prefixed ids past them): what lies ahead is of
+      // the kind the page ends with, measured over the run of that kind it ends with.
+      const uuids = isUuid(last.id);
+      let run = items.length - 1;
+      while (run > 0 && isUuid((items[run - 1] as Item).id) === uuids) run--;
+      if (run > 0 && items.length - run > 1) {
+        from = (items[run] as Item).id;
+        count = items.length - run - 1;
+      }
+      if (uuids) {
+        // Back among UUIDs: their projection.
+        chunk.space = undefined;
+        chunk.spaceEnd = undefined;
+      } else {
+        // Not UUIDs: the chunk is projected by its own ids from here on, up to its end.
+        const ids = items.slice(run).map((item) => item.id);
+        chunk.space = idKeySpace(this.#plan.order, ids, chunk.to?.key ?? last.id);
+        if (chunk.to === undefined) {
+          // The open end: no further than the ids that share this page's prefix.
+          const prefix = sharedPrefix(ids);
+          chunk.spaceEnd = isDescending(this.#plan.order) ? prefix : `${prefix}\uffff`;
+        }
       }
     }
     if (hasMore) {
@@ -905,7 +920,10 @@ class ParallelScan {
         target = Math.max(0.75 * this.#plan.batchSize, size);
       }
     }
-    if (!(remaining > 1.5 * target)) return;
+    // What is left of the last chunk goes to two lanes or more once it is more than a page and
+    // lanes are free: a request more, a round less.
+    const last = chunk.to === undefined && this.#concurrency - this.#inFlight > 1;
+    if (!(remaining > (last ? 1 : 1.5) * target)) return;
     const boundary = space.boundaryNear(from + target / density, start, chunk.to?.key);
     if (boundary === undefined) return;
     // The last chunk ends before the last page: no cut beyond it.
