@@ -1,16 +1,25 @@
 /**
- * The parallel scan of the `created` orders: the listing cut by id into parts, each part read in
- * `created` order by a lane of its own, and the parts merged. Ids are random UUIDs as a rule, so
- * each part is a random sample of the listing and all of them move through time together: every
- * round reads a page of every part, from the first round on. Cutting by `created` instead
- * (`parallel_scan.ts`) needs both ends of the listing first and then guesses how time is filled,
- * which costs rounds: 30 pages in 6 to 8 rounds there, 4 or 5 here.
+ * A parallel scan by merging: the listing cut into ranges of one field, each range read in the
+ * listing's order by a lane of its own, and the ranges merged.
+ *
+ * - **The `created` orders: ranges of ids.** Ids are random UUIDs as a rule, so each range is a
+ *   random sample of the listing and all of them move through time together: every round reads a
+ *   page of every range, from the first round on. Cutting by `created` instead
+ *   (`parallel_scan.ts`) needs both ends of the listing first and then guesses how time is
+ *   filled, which costs rounds: 30 pages in 6 to 8 rounds there, 4 or 5 here.
+ * - **The orders by id: ranges of `created`** (`id_order_scan.ts` cuts them at the quantiles of
+ *   a first round's `created` values). The same holds the other way round: ids are random
+ *   whatever the time, so each range of time moves through the ids with the others, close to the
+ *   consumer, where consecutive parts of the ids would run far ahead of it and into the page
+ *   budget.
+ *
+ * Below, "ids" stands for the field the ranges are cut by, and `created` for the order's.
  *
  * ## Exactly once, in order
  *
  * A part is the caller's filter narrowed to ids from one boundary (inclusive) to the next
  * (exclusive), read by the single-lane keyset logic of `pagination.ts` (ties on `created` are
- * drained by id within the part). Parts cut at real values never overlap and leave nothing out,
+ * drained by id within the part; a range of `created` read by id has no ties to drain). Parts cut at real values never overlap and leave nothing out,
  * whatever the ids are. The API sorts `created` ties by id in the order's direction, and so does
  * the merge, so the merged order is the API's.
  *

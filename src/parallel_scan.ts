@@ -1,9 +1,12 @@
 /**
- * The parallel ordered scan behind the `concurrency` option: several lanes read consecutive
- * parts of the key space at once, and the pages still come out in the requested order, every
- * item exactly once, with a bounded number of pages held. The `created` orders with no bound on
- * ids are read another way: by ranges of ids, each in `created` order, merged (`merge_scan.ts`);
- * everything below is about the orders by id, and the `created` orders within a range of ids.
+ * The chunk scan, one of the parallel scans behind the `concurrency` option (`parallel_pages.ts`
+ * picks): several lanes read consecutive parts of the key space at once, and the pages still come
+ * out in the requested order, every item exactly once, with a bounded number of pages held. The
+ * `created` orders with no bound on ids are read another way: by ranges of ids, each in `created`
+ * order, merged (`merge_scan.ts`); so are the orders by id with no bound on ids past 10 pages a
+ * lane, by ranges of `created` (`id_order_scan.ts`, which reads the first round of step 0 below
+ * and hands it over here otherwise). Everything below is about the orders by id, and the
+ * `created` orders within a range of ids.
  *
  * ## Parts ("chunks") cut at real values
  *
