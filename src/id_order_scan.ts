@@ -4,8 +4,9 @@
  * Then:
  *
  * - **Up to {@linkcode MERGE_FROM_PAGES} pages a lane: the chunk scan** (`parallel_scan.ts`) goes
- *   on from those parts, their first pages replayed to it (no request is sent twice). 30 pages on
- *   8 lanes take 4 to 6 rounds.
+ *   on from those parts, their requests handed over to it (none is sent twice). 30 pages on 8
+ *   lanes take 4 rounds (random UUIDs) or 5 (5% prefixed ids past them, which one part finds
+ *   late).
  * - **Beyond: ranges of `created`, merged** (`merge_scan.ts`, the mirror of the `created` orders'
  *   scan). The first part's page is the listing's first page and goes out; the rest of the
  *   listing is cut at the quantiles of the first round's `created` values (ids are random, so

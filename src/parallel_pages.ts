@@ -26,8 +26,6 @@ import {
 } from "./parallel_scan.ts";
 import type { AttachmentPage } from "./types.ts";
 
-export { PAGES_PER_LANE };
-
 /**
  * The pages of a listing read by `concurrency` lanes, in order. Nothing is sent before the first
  * `next()`.
