@@ -31,7 +31,7 @@ import {
   uuidKeySpace,
 } from "./key_space.ts";
 import { checkAnswer, type CheckedAnswer, completeAnswer, readListing } from "./listing_step.ts";
-import { mergedPages } from "./merge_scan.ts";
+import { mergedPages, monotone } from "./merge_scan.ts";
 import { isDescending } from "./order.ts";
 import {
   type Cursor,
@@ -143,9 +143,9 @@ function firstAnswers(requests: readonly Promise<unknown>[]): Promise<Answer[]> 
 /**
  * Where the rest of the listing is cut by `created`, from the first round's pages; `undefined`
  * when the chunk scan goes on instead: the listing is estimated at most
- * {@linkcode MERGE_FROM_PAGES} pages a lane, the first part ends on its first page, `created`
- * values come in runs of ties too long to share out, or a page breaks the schema (the chunk scan
- * then reports it).
+ * {@linkcode MERGE_FROM_PAGES} pages a lane, a part (the first among them) ends on its first page,
+ * `created` follows the ids within a page, `created` values come in runs of ties too long to share
+ * out, or a page breaks the schema (the chunk scan then reports it).
  */
 function mergeCuts(
   plan: PagingPlan,
@@ -164,14 +164,21 @@ function mergeCuts(
   } catch {
     return undefined;
   }
-  if (!listings[0]?.has_more) return undefined;
+  // Every part has more than a page: the ids fill the UUID space, so each part's page is a random
+  // sample of the listing. Ids that follow time (UUIDv7, ULIDs, numbers) fill few parts, and the
+  // pages of those would place every cut in their own stretch of time.
+  if (!listings.every((listing) => listing === undefined || listing.has_more)) return undefined;
+  // Nor may `created` follow the ids within a page (ids spread over the space but in time order):
+  // each range would then hold a stretch of the ids, and be read alone, as the merge waits on it.
+  const byPage = listings.map((listing) =>
+    (listing?.items ?? []).map((item) => createdOf(item) as { utc: string; key: string })
+  );
+  if (byPage.some((page) => page.length > 1 && monotone(page))) return undefined;
   const estimate = estimateSize(plan, boundaries, listings);
   if (estimate === undefined || estimate <= MERGE_FROM_PAGES * concurrency * plan.batchSize) {
     return undefined;
   }
-  const sample = listings.flatMap((listing) =>
-    (listing?.items ?? []).map((item) => createdOf(item) as { utc: string; key: string })
-  ).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const sample = byPage.flat().sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   // A run of ties is never cut: one that holds half a range's share of the sample or more would
   // leave its range to one lane (ties on `created` do not slow the chunk scan).
   let run = 0;
@@ -188,10 +195,9 @@ function mergeCuts(
 }
 
 /**
- * The listing's size as the first round's even parts tell it: a part read whole counts its
- * items, a part with more its page's share of the part's span of UUIDs; the median part, times
- * the parts. `undefined` when no part can be estimated (none in yet but the first, or ids not
- * UUIDs).
+ * The listing's size as the first round's even parts tell it (each with more than its page): a
+ * part's page, over the share of the part's span of UUIDs it covers; the median part, times the
+ * parts. `undefined` when no part can be estimated (ids not UUIDs).
  */
 function estimateSize(
   plan: PagingPlan,
@@ -209,7 +215,6 @@ function estimateSize(
   listings.forEach((listing, index) => {
     if (listing === undefined) return;
     const { items } = listing;
-    if (!listing.has_more) return void sizes.push(items.length);
     const last = items.at(-1);
     if (last === undefined || !items.every((item) => isUuid(item.id))) return;
     const start = space.positionOf(ends[index] as string);

@@ -438,12 +438,12 @@ class MergeScan {
 }
 
 /** Whether the keys rise, or fall, from each value to the next throughout. */
-function monotone(values: readonly RangeEnd[]): boolean {
+export function monotone(values: readonly { readonly key: string }[]): boolean {
   let rising = true;
   let falling = true;
   for (let index = 1; index < values.length && (rising || falling); index++) {
-    const previous = (values[index - 1] as RangeEnd).key;
-    const key = (values[index] as RangeEnd).key;
+    const previous = (values[index - 1] as { key: string }).key;
+    const key = (values[index] as { key: string }).key;
     if (!(previous < key)) rising = false;
     if (!(previous > key)) falling = false;
   }

@@ -270,13 +270,24 @@ Deno.test("by id, merged: the caller's created range and filters stay on every r
   }
 });
 
-Deno.test("by id: long runs of ties on created, or 10 pages a lane or fewer, go on with the chunk scan", async () => {
+Deno.test("by id: long runs of ties on created, ids that follow time, or 10 pages a lane or fewer, go on with the chunk scan", async () => {
   // A fifth of 12,000 items share one instant: the range holding it would be one lane's.
   const tied = itemsOf(randomUuids(12_000, 8)).map((item, index) =>
     index >= 5_000 && index < 7_400 ? { ...item, created: "2024-01-01T00:00:05.000" } : item
   );
   const small = itemsOf(randomUuids(3_000, 9));
-  for (const [name, items] of [["ties", tied], ["30 pages", small]] as const) {
+  // UUIDs that follow time: version 7 (the millisecond first), all in one part of the first
+  // round; and ids spread over the whole space, rising with time.
+  const withHead = (head: (index: number) => number) =>
+    itemsOf(
+      randomUuids(12_000, 11).map((id, index) =>
+        `${head(index).toString(16).padStart(12, "0").replace(/^(.{8})/, "$1-")}${id.slice(13)}`
+      ),
+    );
+  const v7 = withHead((index) => 0x18f0000000 + index);
+  const spread = withHead((index) => Math.floor((index / 12_000) * 0x1000000000000));
+  const pools = [["ties", tied], ["30 pages", small], ["UUIDv7", v7], ["spread in time", spread]];
+  for (const [name, items] of pools as [string, Item[]][]) {
     for (const order of ["id", "-id"] as const) {
       const { ids, rounds } = await inRounds(items, order);
       assert.deepEqual(ids, sorted(items, order), `${name} ${order}`);
