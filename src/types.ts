@@ -449,8 +449,9 @@ export interface IterateOptions extends RequestOptions {
    * round). In the `created` orders each part is read in `created` order and the parts are
    * merged, a part the merge waits on split by its own ids. By id, a listing of more than 10
    * pages a lane (as the first round estimates it) is then cut at the quantiles of that round's
-   * `created` values, each range read by id and the ranges merged; a smaller one, or one whose
-   * `created` values come in long runs of ties, goes on from the consecutive parts.
+   * `created` values, each range read by id and the ranges merged; a smaller one, one whose ids
+   * follow time or leave parts of the UUID space empty, or one whose `created` values come in
+   * long runs of ties, goes on from the consecutive parts.
    * Within a range of ids the scan starts from both ends: in the `created` orders the first page
    * and the last (read in reverse) go out together (a listing of one page then costs two
    * requests); by id the first page goes out alone (one request for a one-page listing), and
