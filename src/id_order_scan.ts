@@ -37,6 +37,7 @@ import {
   type Cursor,
   nextPageQuery,
   type PagingPlan,
+  pastIdPlan,
   type RangeEnd,
   rangePlan,
   START,
@@ -67,8 +68,8 @@ export async function* idOrderPages(
       return undefined;
     }
     const { first, rest, cuts } = next;
-    yield { items: completeAnswer(first), has_more: true };
-    yield* mergedPages({ ...options, plan: rest, field: "created", cuts });
+    const head = completeAnswer(first);
+    yield* mergedPages({ ...options, plan: rest, field: "created", cuts, head });
     return undefined;
   } finally {
     controller.abort(new Error("The iteration is over"));
@@ -115,8 +116,7 @@ async function firstRound(
   // The first part's first page is the listing's first page; the rest lies past its last id.
   const first = checkAnswer(parts[0] as PagingPlan, START, answers[0]?.body);
   const last = (first.step.next as Cursor & { phase: "id" }).id;
-  const bound = isDescending(plan.order) ? "id_lt" : "id_gt";
-  return { first, rest: { ...plan, filter: { ...plan.filter, [bound]: last } }, cuts };
+  return { first, rest: pastIdPlan(plan, last), cuts };
 }
 
 /** An answer of the first round, once in. */

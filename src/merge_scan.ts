@@ -78,6 +78,11 @@ export interface MergeScanOptions extends ParallelScanOptions {
   readonly field: Field;
   /** Where the parts start cut, in rising key order (`concurrency - 1` values at most). */
   readonly cuts: readonly RangeEnd[];
+  /**
+   * A page given out first, once the parts' first requests are out: items that come before
+   * everything the parts hold (the first page of the orders by id, read before the cuts).
+   */
+  readonly head?: Attachment[];
 }
 
 /**
@@ -143,6 +148,7 @@ class MergeScan {
   readonly #plan: PagingPlan;
   readonly #field: Field;
   readonly #cuts: readonly RangeEnd[];
+  readonly #head: Attachment[] | undefined;
   /** The order is by id: an item's place is its id alone. */
   readonly #byId: boolean;
   readonly #concurrency: number;
@@ -166,6 +172,7 @@ class MergeScan {
     this.#plan = options.plan;
     this.#field = options.field;
     this.#cuts = options.cuts;
+    this.#head = options.head;
     this.#byId = ordersById(options.plan.order);
     this.#concurrency = options.concurrency;
     this.#limit = options.concurrency * options.pagesPerLane;
@@ -181,6 +188,7 @@ class MergeScan {
     }
     try {
       this.#pump();
+      if (this.#head !== undefined) yield { items: this.#head, has_more: true };
       for (;;) {
         if (this.#failure !== undefined) throw this.#failure.error;
         this.#merge();
@@ -412,6 +420,8 @@ class MergeScan {
     // Each new part needs a page of the budget kept for it.
     const into = Math.min(part.splitInto, 1 + this.#limit - this.#held() - this.#reserve());
     values.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    // A page all at one value (a run of ties on `created`, read by id) is one point: no cut.
+    if (values[0]?.key === values.at(-1)?.key) return;
     const cuts: RangeEnd[] = [];
     for (let index = 1; index < into; index++) {
       const cut = values[Math.floor((index * values.length) / into)];

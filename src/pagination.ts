@@ -46,6 +46,7 @@
 
 import { TolokaResponseError } from "./errors.ts";
 import { buildListQuery, type NormalizedFilter } from "./query.ts";
+import { isSendable } from "./key_space.ts";
 import { isDescending, ordersById } from "./order.ts";
 import { createdOf } from "./raw_created.ts";
 import { formatTimestamp, parseTimestamp } from "./timestamps.ts";
@@ -122,6 +123,23 @@ function callerBound(filter: NormalizedFilter, field: Field, side: Side): Bound 
   return tighter(side, a, b);
 }
 
+/**
+ * An id bound as sent. An id with a lone surrogate (valid in JSON) cannot be written in a URL: it
+ * would go out as U+FFFD, which sorts elsewhere, and the items between the two would be skipped
+ * without a trace. Bounds come from items the API sent (a cursor, the edge of a page); the
+ * scans' own cuts are never such ids.
+ *
+ * @throws {TolokaResponseError} When the id cannot be sent.
+ */
+function sendable(id: string): string {
+  if (isSendable(id)) return id;
+  throw new TolokaResponseError(
+    `Cannot page past attachment ${
+      JSON.stringify(id)
+    }: its id holds a lone UTF-16 surrogate, which no URL can carry`,
+  );
+}
+
 /** The filter with one side of a field replaced by the tighter of the caller's and `bound`. */
 function narrow(
   filter: NormalizedFilter,
@@ -129,6 +147,7 @@ function narrow(
   side: Side,
   bound: Bound,
 ): NormalizedFilter {
+  if (field === "id") sendable(bound.value);
   const merged = tighter(side, callerBound(filter, field, side), bound) ?? bound;
   const next = { ...filter };
   const [exclusive, inclusive] = side === "lower"
@@ -199,6 +218,17 @@ export function fieldRangePlan(
 }
 
 /**
+ * The plan of an order by id narrowed to the items strictly past `id` in the order's direction
+ * (the tighter of that and the caller's bound on the same side is sent).
+ *
+ * @throws {TolokaResponseError} When the id cannot be sent in a URL (see `narrow`).
+ */
+export function pastIdPlan(plan: PagingPlan, id: string): PagingPlan {
+  const bound = { value: id, key: id, inclusive: false };
+  return { ...plan, filter: narrow(plan.filter, "id", cursorSide(plan.order), bound) };
+}
+
+/**
  * The key a cursor stands at (the last id, or the timestamp key of the last `created`); `undefined`
  * at the start.
  */
@@ -216,6 +246,8 @@ export function cursorKey(cursor: Cursor): string | undefined {
 /**
  * The query of the next request: the caller's filter narrowed by the cursor, `sort`, and
  * `limit=batchSize`.
+ *
+ * @throws {TolokaResponseError} When the cursor's id cannot be sent in a URL (see `narrow`).
  */
 export function nextPageQuery(plan: PagingPlan, cursor: Cursor): URLSearchParams {
   const { filter, order, batchSize: limit } = plan;
@@ -229,7 +261,11 @@ export function nextPageQuery(plan: PagingPlan, cursor: Cursor): URLSearchParams
       });
     case "id":
       return buildListQuery(
-        narrow(filter, "id", side, { value: cursor.id, key: cursor.id, inclusive: false }),
+        narrow(filter, "id", side, {
+          value: cursor.id,
+          key: cursor.id,
+          inclusive: false,
+        }),
         { sort: `${minus}id`, limit },
       );
     case "after":

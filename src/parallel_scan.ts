@@ -92,6 +92,7 @@ import {
   cursorKey,
   type PagedItem,
   type PagingPlan,
+  pastIdPlan,
   positionOf,
   rangePlan,
   START,
@@ -560,31 +561,16 @@ class ParallelScan {
       this.#space = createdKeySpace(this.#plan.order);
       return;
     }
+    // The ids past the first page's last, strictly (a listing of two pages then costs two
+    // requests), in reverse.
     const tail = new Chunk(
-      { ...this.#pastFirst(last), order: reversed(this.#plan.order) },
+      { ...pastIdPlan(this.#plan, last.id), order: reversed(this.#plan.order) },
       undefined,
       undefined,
     );
     this.#tail = tail;
     this.#chunks.push(tail);
     void this.#readTail(tail, head, last);
-  }
-
-  /**
-   * The plan of the ids past the first page's last, strictly (a listing of two pages then costs
-   * two requests).
-   */
-  #pastFirst(last: Item): PagingPlan {
-    // The first page lies within the caller's range: its last id is the tighter bound.
-    const filter = { ...this.#plan.filter };
-    if (this.#plan.order === "id") {
-      delete filter.id_gte;
-      filter.id_gt = last.id;
-    } else {
-      delete filter.id_lte;
-      filter.id_lt = last.id;
-    }
-    return { ...this.#plan, filter };
   }
 
   /**

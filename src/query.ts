@@ -97,6 +97,13 @@ export function validateFilter(filter: unknown): NormalizedFilter {
     if (value === "") {
       throw new ArgumentRangeError(field, mustBe(subject(field), "a non-empty string", value));
     }
+    // A lone surrogate cannot be written in a URL: it would be sent as U+FFFD, another value.
+    if (!value.isWellFormed()) {
+      throw new ArgumentRangeError(
+        field,
+        mustBe(subject(field), "a well-formed string (no lone UTF-16 surrogate)", value),
+      );
+    }
     normalized[field as FilterField] = value;
   }
   if (normalized.pool_id === undefined && normalized.assignment_id === undefined) {

@@ -623,3 +623,35 @@ Deno.test("fieldRangePlan narrows a field to [low, high) in any order, keeping t
     },
   );
 });
+
+Deno.test("an id with a lone surrogate is never sent as a cursor: the listing fails naming it, nothing skipped", async () => {
+  // In a URL the id would become "b\ufffd", past "b\ud800x" and "b\ue000": both would be lost.
+  const ids = ["a", "b\ud800", "b\ud800x", "b\ue000", "c"];
+  const items = ids.map((id, index) => ({ id, created: `${T}.00${index}` }));
+  const api = referenceApi(items);
+  for (const concurrency of [1, 2]) {
+    const seen: string[] = [];
+    const queries: string[] = [];
+    const client = clientFor(scripted((request: Request) => {
+      queries.push(new URL(request.url).search);
+      return api(request);
+    }));
+    await assert.rejects(
+      (async () => {
+        for await (
+          const item of client.getAttachments(
+            { pool_id: "1", id_gte: "a" },
+            { batchSize: 2, concurrency },
+          )
+        ) {
+          seen.push(item.id);
+        }
+      })(),
+      (error: unknown) =>
+        error instanceof TolokaResponseError && error.message.includes('"b\\ud800"') &&
+        error.message.includes("lone UTF-16 surrogate"),
+    );
+    assert.deepEqual(seen, ids.slice(0, seen.length), `${concurrency}: a prefix, nothing skipped`);
+    assert.ok(queries.every((query) => !query.includes("%EF%BF%BD")), `${concurrency}: ${queries}`);
+  }
+});

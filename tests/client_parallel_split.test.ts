@@ -244,6 +244,26 @@ Deno.test("by id: past 10 pages a lane, the rest is cut by created at the first 
   }
 });
 
+Deno.test("by id, merged: the ranges' first requests are out while the consumer holds the first page", async () => {
+  const items = itemsOf(randomUuids(12_000, 12));
+  const api = referenceApi(items);
+  for (const order of ["id", "-id"] as const) {
+    const queries: string[] = [];
+    const client = clientFor(scripted((request: Request) => {
+      queries.push(new URL(request.url).search);
+      return api(request);
+    }));
+    const pages = client.getAttachmentPages({ pool_id: "1" }, { order, concurrency: 8 });
+    const first = await pages.next();
+    assert.equal(first.value?.items.length, 100);
+    await tick(5); // the consumer is busy with the first page
+    const ranges = queries.slice(8).filter((query) => query.includes("created_"));
+    // Every range has been read from (answers here are instant, so the lanes ran on).
+    assert.ok(ranges.length >= 8, `${order}: ${queries.length} requests`);
+    await pages.return?.(undefined);
+  }
+});
+
 Deno.test("by id, merged: the caller's created range and filters stay on every range", async () => {
   const items = itemsOf(randomUuids(12_000, 7));
   // The middle ten seconds of the twelve the items span (one a millisecond).

@@ -173,6 +173,14 @@ const badCalls: BadCall[] = [
     message: /"pool_id" must be a non-empty string: current value is ""/,
   },
   {
+    name: "a filter value with a lone surrogate (a URL would carry U+FFFD instead)",
+    field: "id_gt",
+    call: (c) => c.findAttachments({ pool_id: "1", id_gt: "b\ud800" }),
+    error: RangeError,
+    message:
+      /"id_gt" must be a well-formed string \(no lone UTF-16 surrogate\): current value is "b\\ud800"/,
+  },
+  {
     name: "a non-string id value",
     field: "pool_id",
     call: (c) => c.findAttachments({ pool_id: 1 } as never),
