@@ -171,7 +171,8 @@ export class TolokaNetworkError extends TolokaError {
 /**
  * A 2xx answer the library cannot use: a body that is not JSON or breaks the API's schema
  * (`path` names the field), or a listing page that breaks the paging contract (an empty page
- * with `has_more: true`, items out of order, a page that does not move past the last one).
+ * with `has_more: true`, items out of order, a page that does not move past the last one, or
+ * one that ends at an id with a lone UTF-16 surrogate, which no URL can carry to page past it).
  *
  * @example
  * ```ts
