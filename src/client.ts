@@ -344,9 +344,12 @@ export class AttachmentsClient {
     return { plan: { filter: normalized, order, batchSize }, start, prefetch, concurrency, signal };
   }
 
-  /** GETs one listing page: the body, parsed as JSON, not yet checked. */
-  #fetchListing(plan: PagingPlan, cursor: Cursor, signal: AbortSignal): Promise<unknown> {
-    return getJson(this.#transport, "/attachments", nextPageQuery(plan, cursor), signal);
+  /**
+   * GETs one listing page: the body, parsed as JSON, not yet checked. Asynchronous throughout:
+   * a query that cannot be built rejects, as a failed request does.
+   */
+  async #fetchListing(plan: PagingPlan, cursor: Cursor, signal: AbortSignal): Promise<unknown> {
+    return await getJson(this.#transport, "/attachments", nextPageQuery(plan, cursor), signal);
   }
 
   /** The pages of an iteration: one lane, or a parallel scan. */

@@ -241,11 +241,11 @@ function replaying(
   parts.forEach((part, index) => {
     kept.set(nextPageQuery(part, START).toString(), requests[index] as Promise<unknown>);
   });
-  return (plan, cursor, signal) => {
+  return async (plan, cursor, signal) => {
     const key = nextPageQuery(plan, cursor).toString();
     const request = kept.get(key);
-    if (request === undefined) return fetchListing(plan, cursor, signal);
+    if (request === undefined) return await fetchListing(plan, cursor, signal);
     kept.delete(key);
-    return raceAbort(request, signal);
+    return await raceAbort(request, signal);
   };
 }

@@ -290,7 +290,8 @@ class MergeScan {
    */
   #pump(): void {
     if (this.#closed || this.#failure !== undefined) return;
-    while (this.#inFlight < this.#concurrency) {
+    // A request that fails at once (a bound no URL can carry) ends the scan before the next.
+    while (this.#inFlight < this.#concurrency && this.#failure === undefined) {
       let next: Part | undefined;
       for (const part of this.#parts) {
         if (part.busy || part.cursor === null) continue;

@@ -386,7 +386,8 @@ class ParallelScan {
   #pump(): boolean {
     if (this.#closed || this.#failure !== undefined || this.#mode === "first") return false;
     let sent = false;
-    while (this.#inFlight < this.#concurrency) {
+    // A request that fails at once (a bound no URL can carry) ends the scan before the next.
+    while (this.#inFlight < this.#concurrency && this.#failure === undefined) {
       if (!this.#endKnown && this.#speculation <= 0) return sent;
       const chunk = this.#chunks.find((c) => !c.busy && c.cursor !== null && c !== this.#tail);
       const held = this.#inFlight + this.#processing + this.#buffered;

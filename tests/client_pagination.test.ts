@@ -19,6 +19,7 @@ import {
   deferred,
   page,
   paramsOf,
+  randomUuids,
   referenceApi,
   scripted,
   seeded,
@@ -653,5 +654,25 @@ Deno.test("an id with a lone surrogate is never sent as a cursor: the listing fa
     );
     assert.deepEqual(seen, ids.slice(0, seen.length), `${concurrency}: a prefix, nothing skipped`);
     assert.ok(queries.every((query) => !query.includes("%EF%BF%BD")), `${concurrency}: ${queries}`);
+  }
+});
+
+Deno.test("with lanes, a page ending at a lone-surrogate id fails the listing at once, in every order", async () => {
+  // Pages of one: every id ends a page, so some lane's next request would page past it.
+  const ids = randomUuids(120, 51).map((id, index) =>
+    index % 40 === 7 ? `${id.slice(0, 9)}\ud800${id.slice(10)}` : id
+  );
+  const items = ids.map((id, index) => ({ id, created: `${T}.${String(index).padStart(3, "0")}` }));
+  const api = referenceApi(items);
+  for (const order of ["id", "-id"] as const) {
+    for (const concurrency of [2, 3, 8]) {
+      const client = clientFor(scripted((request: Request) => api(request)));
+      await assert.rejects(
+        collect(client.getAttachments({ pool_id: "1" }, { order, concurrency, batchSize: 1 })),
+        (error: unknown) =>
+          error instanceof TolokaResponseError && error.message.includes("lone UTF-16 surrogate"),
+        `${order} ${concurrency}`,
+      );
+    }
   }
 });
