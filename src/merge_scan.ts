@@ -19,8 +19,8 @@
  *
  * A part is the caller's filter narrowed to ids from one boundary (inclusive) to the next
  * (exclusive), read by the single-lane keyset logic of `pagination.ts` (ties on `created` are
- * drained by id within the part; a range of `created` read by id has no ties to drain). Parts cut at real values never overlap and leave nothing out,
- * whatever the ids are. The API sorts `created` ties by id in the order's direction, and so does
+ * drained by id within the part; a range of `created` read by id has no ties to drain). Parts
+ * cut at real values never overlap and leave nothing out, whatever the ids are. The API sorts `created` ties by id in the order's direction, and so does
  * the merge, so the merged order is the API's.
  *
  * An item is given to the consumer only when no part can still bring an earlier one: every part

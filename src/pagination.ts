@@ -124,15 +124,15 @@ function callerBound(filter: NormalizedFilter, field: Field, side: Side): Bound 
 }
 
 /**
- * An id bound as sent. An id with a lone surrogate (valid in JSON) cannot be written in a URL: it
- * would go out as U+FFFD, which sorts elsewhere, and the items between the two would be skipped
- * without a trace. Bounds come from items the API sent (a cursor, the edge of a page); the
- * scans' own cuts are never such ids.
+ * Checks an id bound before it is sent. An id with a lone surrogate (valid in JSON) cannot be
+ * written in a URL: it would go out as U+FFFD, which sorts elsewhere, and the items between the
+ * two would be skipped without a trace. Bounds come from items the API sent (a cursor, the edge
+ * of a page); the scans' own cuts are never such ids.
  *
  * @throws {TolokaResponseError} When the id cannot be sent.
  */
-function sendable(id: string): string {
-  if (isSendable(id)) return id;
+function assertSendable(id: string): void {
+  if (isSendable(id)) return;
   throw new TolokaResponseError(
     `Cannot page past attachment ${
       JSON.stringify(id)
@@ -147,7 +147,7 @@ function narrow(
   side: Side,
   bound: Bound,
 ): NormalizedFilter {
-  if (field === "id") sendable(bound.value);
+  if (field === "id") assertSendable(bound.value);
   const merged = tighter(side, callerBound(filter, field, side), bound) ?? bound;
   const next = { ...filter };
   const [exclusive, inclusive] = side === "lower"
