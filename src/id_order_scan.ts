@@ -24,6 +24,7 @@
 
 import { follow, type Follower, raceAbort, yieldToEventLoop } from "./abort.ts";
 import {
+  byKey,
   evenUuidBoundaries,
   HIGHEST_UUID,
   isUuid,
@@ -171,14 +172,17 @@ function mergeCuts(
   // Nor may `created` follow the ids within a page (ids spread over the space but in time order):
   // each range would then hold a stretch of the ids, and be read alone, as the merge waits on it.
   const byPage = listings.map((listing) =>
-    (listing?.items ?? []).map((item) => createdOf(item) as { utc: string; key: string })
+    (listing?.items ?? []).map((item): RangeEnd => {
+      const created = createdOf(item) as { utc: string; key: string };
+      return { value: created.utc, key: created.key };
+    })
   );
   if (byPage.some((page) => page.length > 1 && monotone(page))) return undefined;
   const estimate = estimateSize(plan, boundaries, listings);
   if (estimate === undefined || estimate <= MERGE_FROM_PAGES * concurrency * plan.batchSize) {
     return undefined;
   }
-  const sample = byPage.flat().sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const sample = byPage.flat().sort(byKey);
   // A run of ties is never cut: one that holds half a range's share of the sample or more would
   // leave its range to one lane (ties on `created` do not slow the chunk scan).
   let run = 0;
@@ -188,8 +192,7 @@ function mergeCuts(
   }
   const cuts: RangeEnd[] = [];
   for (let index = 1; index < concurrency; index++) {
-    const at = sample[Math.floor((index * sample.length) / concurrency)] as typeof sample[0];
-    cuts.push({ value: at.utc, key: at.key });
+    cuts.push(sample[Math.floor((index * sample.length) / concurrency)] as RangeEnd);
   }
   return cuts;
 }

@@ -66,6 +66,11 @@ export function keyComparer(order: Order): (a: string, b: string) => number {
   return (a, b) => (a < b ? -direction : a > b ? direction : 0);
 }
 
+/** Compares two values by their keys, rising (for `Array.prototype.sort`). */
+export function byKey(a: { readonly key: string }, b: { readonly key: string }): number {
+  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+}
+
 /** The key space of an order of `created`: positions are microseconds. */
 export function createdKeySpace(order: Order): KeySpace {
   const sign = isDescending(order) ? -1 : 1;

@@ -51,7 +51,7 @@
  */
 
 import { yieldToEventLoop } from "./abort.ts";
-import { isSendable, keyComparer } from "./key_space.ts";
+import { byKey, isSendable, keyComparer } from "./key_space.ts";
 import { checkAnswer, completeAnswer } from "./listing_step.ts";
 import { ordersById } from "./order.ts";
 import {
@@ -420,7 +420,7 @@ class MergeScan {
     if (monotone(values)) return;
     // Each new part needs a page of the budget kept for it.
     const into = Math.min(part.splitInto, 1 + this.#limit - this.#held() - this.#reserve());
-    values.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    values.sort(byKey);
     // A page all at one value (a run of ties on `created`, read by id) is one point: no cut.
     if (values[0]?.key === values.at(-1)?.key) return;
     const cuts: RangeEnd[] = [];
